@@ -1,0 +1,182 @@
+//! One instance's compliance report, computed word by word over bitsets.
+
+use crate::baseline::{CompiledBaseline, ComplianceLevel, RejectedAction};
+use crate::bitset::{BitSet, bits_of};
+use crate::time::SimTime;
+
+/// The `Operation` of AWS-RunPatchBaseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Scan,
+    Install,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Scan => "Scan",
+            Operation::Install => "Install",
+        }
+    }
+    pub fn parse(text: &str) -> Result<Operation, String> {
+        match text {
+            "Scan" => Ok(Operation::Scan),
+            "Install" => Ok(Operation::Install),
+            _ => Err(format!("unknown operation `{text}`; expected `Scan` or `Install`")),
+        }
+    }
+}
+
+/// The `RebootOption` of AWS-RunPatchBaseline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RebootOption {
+    RebootIfNeeded,
+    NoReboot,
+}
+
+impl RebootOption {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RebootOption::RebootIfNeeded => "RebootIfNeeded",
+            RebootOption::NoReboot => "NoReboot",
+        }
+    }
+    pub fn parse(text: &str) -> Result<RebootOption, String> {
+        match text {
+            "RebootIfNeeded" => Ok(RebootOption::RebootIfNeeded),
+            "NoReboot" => Ok(RebootOption::NoReboot),
+            _ => Err(format!("unknown reboot option `{text}`; expected `RebootIfNeeded` or `NoReboot`")),
+        }
+    }
+}
+
+/// The per-state counts of InstancePatchState.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PatchCounts {
+    pub installed: u32,
+    pub installed_other: u32,
+    pub installed_pending_reboot: u32,
+    pub installed_rejected: u32,
+    pub missing: u32,
+    pub failed: u32,
+    pub not_applicable: u32,
+}
+
+/// What an instance last reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstanceReport {
+    pub operation: Operation,
+    pub reboot_option: RebootOption,
+    pub start: SimTime,
+    pub end: SimTime,
+    /// Index of the baseline that produced the report.
+    pub baseline: u16,
+    pub counts: PatchCounts,
+    pub critical_non_compliant: u32,
+    pub security_non_compliant: u32,
+    pub other_non_compliant: u32,
+    /// Highest compliance level among non-compliant items; UNSPECIFIED when compliant.
+    pub overall_severity: ComplianceLevel,
+    pub last_no_reboot_install: Option<SimTime>,
+}
+
+impl InstanceReport {
+    /// COMPLIANT unless some item is non-compliant (MISSING, FAILED, INSTALLED_REJECTED or
+    /// INSTALLED_PENDING_REBOOT).
+    pub fn is_compliant(&self) -> bool {
+        let c = &self.counts;
+        c.missing == 0 && c.failed == 0 && c.installed_rejected == 0 && c.installed_pending_reboot == 0
+    }
+}
+
+/// The inputs of one evaluation: an instance's patch state and its baseline.
+pub struct EvaluationInput<'a> {
+    pub baseline: &'a CompiledBaseline,
+    /// Patches of the catalog that are security updates.
+    pub security: &'a BitSet,
+    /// Patches whose package the instance has (from its profile).
+    pub applicable: &'a BitSet,
+    pub installed: &'a BitSet,
+    /// Patches whose last install failed (sparse).
+    pub failed: &'a [u32],
+    /// Patches installed by a NoReboot Install and not yet followed by a reboot (sparse).
+    pub pending_reboot: &'a [u32],
+}
+
+/// Counts and severities of a report: the work every Scan does.
+pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], ComplianceLevel) {
+    let baseline = input.baseline;
+    let approved = baseline.approved.words();
+    let applicable = input.applicable.words();
+    let installed = input.installed.words();
+    let critical = baseline.critical.words();
+    let security = input.security.words();
+    let rejected = baseline.rejected.words();
+    let block = baseline.rejected_action == RejectedAction::Block;
+
+    let mut counts = PatchCounts::default();
+    let (mut critical_nc, mut security_nc, mut total_nc, mut flagged_nc) = (0u32, 0u32, 0u32, 0u32);
+    let mut severity = ComplianceLevel::Unspecified;
+    for w in 0..approved.len() {
+        let (a, ap, ins) = (approved[w], applicable[w], installed[w]);
+        let missing = a & ap & !ins;
+        let rejected_present = if block { ins & rejected[w] } else { 0 };
+        counts.missing += missing.count_ones();
+        counts.installed += (ins & a).count_ones();
+        counts.installed_other += (ins & !a & !rejected_present).count_ones();
+        counts.installed_rejected += rejected_present.count_ones();
+        counts.not_applicable += (a & !ap).count_ones();
+        let non_compliant = missing | rejected_present;
+        critical_nc += (missing & critical[w]).count_ones();
+        security_nc += (non_compliant & security[w]).count_ones();
+        total_nc += non_compliant.count_ones();
+        flagged_nc += (non_compliant & (critical[w] | security[w])).count_ones();
+        if missing != 0 && severity != ComplianceLevel::Critical {
+            for patch in bits_of(w, missing) {
+                severity = severity.max(baseline.approvals[patch].level);
+            }
+        }
+    }
+    // Failed patches are still missing in the bitsets: move them to FAILED.
+    for &patch in input.failed {
+        let p = patch as usize;
+        if input.baseline.approved.contains(p) && input.applicable.contains(p) && !input.installed.contains(p) {
+            counts.missing -= 1;
+            counts.failed += 1;
+        }
+    }
+    // Pending-reboot patches are installed: move them out of INSTALLED/INSTALLED_OTHER.
+    for &patch in input.pending_reboot {
+        let p = patch as usize;
+        if !input.installed.contains(p) {
+            continue;
+        }
+        if input.baseline.approved.contains(p) {
+            counts.installed -= 1;
+            severity = severity.max(baseline.approvals[p].level);
+            if baseline.critical.contains(p) {
+                critical_nc += 1;
+            }
+        } else if block && input.baseline.rejected.contains(p) {
+            // Already counted as INSTALLED_REJECTED and non-compliant.
+            continue;
+        } else {
+            counts.installed_other -= 1;
+        }
+        counts.installed_pending_reboot += 1;
+        total_nc += 1;
+        if input.security.contains(p) {
+            security_nc += 1;
+        }
+        if input.security.contains(p) || baseline.critical.contains(p) {
+            flagged_nc += 1;
+        }
+    }
+    // Other = non-compliant items that are neither CRITICAL nor security updates (P3).
+    let other_nc = total_nc - flagged_nc;
+    (counts, [critical_nc, security_nc, other_nc], severity)
+}
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;

@@ -1,0 +1,137 @@
+//! The discrete-event engine: a pending-event set ordered by `(time, seq)` and a bounded
+//! run loop.
+//!
+//! Invariant: events at the same instant are handled in the order they were scheduled. The
+//! queue keys every entry with a sequence number that only grows, so ties on time are broken
+//! first-in first-out, whatever the queue's internal layout.
+//!
+//! The engine knows nothing about patching. It owns the clock and the queue; the model (see
+//! `sim.rs`) implements [`Model`] and receives each event through one `handle` call, where a
+//! single `match` dispatches it.
+
+mod queue;
+
+pub use queue::{BinaryHeapQueue, PendingSet};
+
+use crate::time::SimTime;
+
+/// Why a run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The next event lies beyond the horizon (or at it); the run covered the whole horizon.
+    Horizon,
+    /// The event limit was reached before the horizon.
+    EventLimit,
+    /// No events were left before the horizon.
+    Exhausted,
+}
+
+impl StopReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Horizon => "horizon",
+            StopReason::EventLimit => "event_limit",
+            StopReason::Exhausted => "exhausted",
+        }
+    }
+}
+
+/// A model driven by the engine.
+pub trait Model {
+    type Event;
+    /// Handles one event at `now`, scheduling further events through `scheduler`.
+    fn handle(&mut self, now: SimTime, event: Self::Event, scheduler: &mut Scheduler<Self::Event>);
+}
+
+/// The clock and the pending-event set, handed to the model while it handles an event.
+pub struct Scheduler<E> {
+    queue: BinaryHeapQueue<E>,
+    now: SimTime,
+    next_seq: u64,
+}
+
+impl<E> Scheduler<E> {
+    pub fn new(start: SimTime) -> Scheduler<E> {
+        Scheduler { queue: BinaryHeapQueue::default(), now: start, next_seq: 0 }
+    }
+
+    /// Schedules `event` at `at`. An instant in the past is moved to now: the engine never
+    /// runs backwards.
+    pub fn schedule(&mut self, at: SimTime, event: E) {
+        let at = at.max(self.now);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue.push(at, seq, event);
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Number of events waiting.
+    pub fn pending(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Total events ever scheduled.
+    pub fn scheduled_total(&self) -> u64 {
+        self.next_seq
+    }
+}
+
+/// Limits of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct RunLimits {
+    /// Events at or after this instant are not handled.
+    pub horizon: SimTime,
+    /// At most this many events are handled.
+    pub max_events: u64,
+}
+
+/// What a run did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub stop_reason: StopReason,
+    pub events_processed: u64,
+    /// The clock when the run stopped: the horizon when it ran to the end.
+    pub stopped_at: SimTime,
+}
+
+/// Runs `model` until the horizon, the event limit, or an empty queue.
+///
+/// `observe` is called every `observe_every` events with the current time and the number of
+/// events handled so far; the CLI uses it for its progress bar. It cannot touch the model.
+pub fn run<M: Model>(
+    model: &mut M,
+    scheduler: &mut Scheduler<M::Event>,
+    limits: RunLimits,
+    observe_every: u64,
+    mut observe: impl FnMut(SimTime, u64),
+) -> RunOutcome {
+    let mut events_processed: u64 = 0;
+    let observe_every = observe_every.max(1);
+    loop {
+        let Some(next_time) = scheduler.queue.peek_time() else {
+            return RunOutcome { stop_reason: StopReason::Exhausted, events_processed, stopped_at: scheduler.now };
+        };
+        if next_time >= limits.horizon {
+            scheduler.now = limits.horizon;
+            return RunOutcome { stop_reason: StopReason::Horizon, events_processed, stopped_at: limits.horizon };
+        }
+        if events_processed >= limits.max_events {
+            return RunOutcome { stop_reason: StopReason::EventLimit, events_processed, stopped_at: scheduler.now };
+        }
+        let (time, _seq, event) = scheduler.queue.pop().expect("peeked entry exists");
+        debug_assert!(time >= scheduler.now, "the clock never runs backwards");
+        scheduler.now = time;
+        model.handle(time, event, scheduler);
+        events_processed += 1;
+        if events_processed.is_multiple_of(observe_every) {
+            observe(scheduler.now, events_processed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

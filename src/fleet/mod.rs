@@ -1,0 +1,103 @@
+//! The fleet: image/role profiles, instance groups, and per-instance patch state stored as
+//! a struct of arrays indexed by instance id.
+
+use std::collections::BTreeMap;
+
+use crate::bitset::BitSet;
+use crate::compliance::InstanceReport;
+use crate::time::SimDuration;
+
+/// A validated image/role profile.
+#[derive(Clone, Debug)]
+pub struct ProfileDef {
+    pub name: String,
+    /// Index of the catalog of the profile's operating system.
+    pub catalog: usize,
+    pub package_share: f64,
+    pub packages: Vec<String>,
+}
+
+/// A validated instance group.
+#[derive(Clone, Debug)]
+pub struct GroupDef {
+    pub name: String,
+    pub count: u32,
+    pub profile: usize,
+    pub tags: BTreeMap<String, String>,
+    pub initial_lag: SimDuration,
+    pub initial_lag_spread: SimDuration,
+    pub install_failure_probability: f64,
+}
+
+/// The patch group of a set of tags.
+///
+/// Decision (AWS does not document it): when both `Patch Group` and `PatchGroup` are
+/// present, `Patch Group` wins, as the original and still documented-first key.
+pub fn patch_group_of(tags: &BTreeMap<String, String>) -> Option<&str> {
+    tags.get("Patch Group").or_else(|| tags.get("PatchGroup")).map(String::as_str)
+}
+
+/// An EC2-style instance id (`i-` and 17 hex digits), derived from the index alone so that
+/// it is stable across runs and seeds.
+pub fn instance_id(index: u32) -> String {
+    // SplitMix64's finaliser is a bijection, so distinct indices give distinct ids.
+    let mut z = (index as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    format!("i-0{z:016x}")
+}
+
+/// Per-instance state, one entry per instance in every vector.
+#[derive(Default)]
+pub struct Instances {
+    /// Instance group of each instance; instances of a group are contiguous.
+    pub group: Vec<u16>,
+    /// Patches present on the instance, whoever installed them.
+    pub installed: Vec<BitSet>,
+    /// Patches whose last install attempt failed.
+    pub failed: Vec<Vec<u32>>,
+    /// Patches installed by a NoReboot Install and not followed by a reboot yet.
+    pub pending_reboot: Vec<Vec<u32>>,
+    /// The last Scan or Install report, if any.
+    pub report: Vec<Option<InstanceReport>>,
+    /// Number of operations started on the instance; keys its random streams.
+    pub operations: Vec<u32>,
+    /// An Install or Scan invocation is running on the instance.
+    pub busy: Vec<bool>,
+}
+
+impl Instances {
+    pub fn len(&self) -> usize {
+        self.group.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.group.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_group_key_with_a_space_wins_over_the_metadata_form() {
+        let mut tags = BTreeMap::new();
+        tags.insert("PatchGroup".to_string(), "b".to_string());
+        assert_eq!(patch_group_of(&tags), Some("b"));
+        tags.insert("Patch Group".to_string(), "a".to_string());
+        assert_eq!(patch_group_of(&tags), Some("a"));
+        tags.clear();
+        tags.insert("patch group".to_string(), "c".to_string());
+        assert_eq!(patch_group_of(&tags), None, "tag keys are case-sensitive");
+    }
+
+    #[test]
+    fn instance_ids_look_like_ec2_ids_and_are_distinct() {
+        let ids: std::collections::BTreeSet<String> = (0..10_000).map(instance_id).collect();
+        assert_eq!(ids.len(), 10_000);
+        let id = instance_id(0);
+        assert_eq!(id.len(), 19);
+        assert!(id.starts_with("i-0") && id[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+}

@@ -1,0 +1,262 @@
+//! The `patchfleet` command line: clap structures, then library calls, then exit codes.
+//!
+//! Exit codes: 0 success; 1 a failure of the run itself (for example a write error after
+//! validation); 2 invalid input: a scenario that does not validate, an argument that does
+//! not parse, an output directory that is not empty (without `--force`) or not writable.
+//! stdout carries the results (tables, JSON, schedule instants); messages go to stderr.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use patchfleet::report::{WriteError, summary_table, write_results};
+use patchfleet::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
+use patchfleet::schedule::{ScheduleExpr, WindowSchedule, format_utc, parse_instant};
+
+#[derive(Parser)]
+#[command(name = "patchfleet", version, about = "Deterministic simulator of AWS Systems Manager Patch Manager fleets")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and write its results directory.
+    Run {
+        /// Scenario file; without it, the embedded scenarios/default.toml.
+        scenario: Option<PathBuf>,
+        /// Seed of every random stream (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Results directory (default: results/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace a non-empty results directory.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Worker threads for cohort evaluation (default: one per core). Results do not
+        /// depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Check scenario files and report every problem with its location.
+    Validate {
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
+    /// Scenario utilities.
+    Scenario {
+        #[command(subcommand)]
+        command: ScenarioCommand,
+    },
+    /// Print the next fire instants of a maintenance-window schedule, in UTC.
+    Schedule {
+        /// `cron(...)`, `rate(...)` or `at(...)`.
+        expression: String,
+        /// Instants strictly after this one (RFC 3339, or a date for 00:00Z).
+        #[arg(long)]
+        after: String,
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// IANA time zone the cron fields are read in (ScheduleTimezone).
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// ScheduleOffset in days (cron only, 1 to 6).
+        #[arg(long)]
+        offset: Option<u8>,
+        #[arg(long)]
+        start_date: Option<String>,
+        #[arg(long)]
+        end_date: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// Print the effective scenario, every default filled in.
+    Show { scenario: Option<PathBuf> },
+}
+
+/// A failure with its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn input(message: impl Into<String>) -> Failure {
+        Failure { code: 2, message: message.into() }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Run { scenario, seed, out, force, quiet, threads } => {
+            run(scenario.as_deref(), seed, out, force, quiet, threads)
+        }
+        Command::Validate { scenarios } => validate(&scenarios),
+        Command::Scenario { command: ScenarioCommand::Show { scenario } } => show(scenario.as_deref()),
+        Command::Schedule { expression, after, count, timezone, offset, start_date, end_date } => {
+            schedule(&expression, &after, count, &timezone, offset, start_date.as_deref(), end_date.as_deref())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// Reads and validates a scenario, or the embedded default.
+fn load(path: Option<&Path>) -> Result<Scenario, Failure> {
+    let (name, text) = match path {
+        None => (DEFAULT_SCENARIO_NAME.to_string(), DEFAULT_SCENARIO.to_string()),
+        Some(path) => {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::input(format!("{name}: cannot read the scenario: {e}")))?;
+            (name, text)
+        }
+    };
+    scenario::load(&name, &text).map_err(|diagnostics| {
+        let count = diagnostics.0.len();
+        Failure::input(format!(
+            "{diagnostics}\nerror: {name} is not a valid scenario ({count} problem{})",
+            if count == 1 { "" } else { "s" }
+        ))
+    })
+}
+
+fn progress_hidden(quiet: bool) -> bool {
+    quiet || !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some()
+}
+
+fn run(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    force: bool,
+    quiet: bool,
+    threads: Option<usize>,
+) -> Result<(), Failure> {
+    let scenario = load(path)?;
+    if let Some(threads) = threads {
+        if threads == 0 {
+            return Err(Failure::input("--threads must be at least 1"));
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| Failure { code: 1, message: format!("cannot start {threads} threads: {e}") })?;
+    }
+    let seed = seed.unwrap_or(scenario.seed);
+    let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
+    // Refuse early, before minutes of simulation, if the directory would be refused later.
+    if !force && std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(Failure::input(format!(
+            "{} already exists and is not empty; pass --force to replace it",
+            dir.display()
+        )));
+    }
+    let horizon = scenario.horizon.as_secs().max(1) as u64;
+    let start = scenario.start;
+    let bar = if progress_hidden(quiet) {
+        ProgressBar::with_draw_target(Some(horizon), ProgressDrawTarget::hidden())
+    } else {
+        let bar = ProgressBar::with_draw_target(Some(horizon), ProgressDrawTarget::stderr_with_hz(8));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {percent:>3}% {elapsed_precise}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(250));
+        bar
+    };
+    let clock_start = patchfleet::metrics::now_ns();
+    let result = patchfleet::run::run(&scenario, seed, |now, events| {
+        let elapsed = (patchfleet::metrics::now_ns() - clock_start) as f64 / 1e9;
+        bar.set_position(now.since(start).as_secs().max(0) as u64);
+        bar.set_message(format!("{}  {:.0} events/s", &now.to_rfc3339()[..16], events as f64 / elapsed.max(1e-9)));
+    })
+    .map_err(|message| Failure::input(format!("{}: {message}", scenario.source_name)))?;
+    bar.finish_and_clear();
+    write_results(&dir, force, &scenario, &result).map_err(|error| match error {
+        WriteError::NotEmpty(_) => Failure::input(error.to_string()),
+        WriteError::Io { .. } => Failure::input(error.to_string()),
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    let table = summary_table(&scenario, &result);
+    let _ = writeln!(stdout, "{table}results: {}", dir.display());
+    Ok(())
+}
+
+fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
+    let mut invalid = 0;
+    for path in paths {
+        match load(Some(path)) {
+            Ok(scenario) => println!(
+                "{}: ok ({} instances, {} windows)",
+                path.display(),
+                scenario.groups.iter().map(|g| g.count as u64).sum::<u64>(),
+                scenario.windows.len()
+            ),
+            Err(failure) => {
+                eprintln!("{}", failure.message);
+                invalid += 1;
+            }
+        }
+    }
+    if invalid > 0 {
+        return Err(Failure::input(format!("{invalid} of {} scenario files are invalid", paths.len())));
+    }
+    Ok(())
+}
+
+fn show(path: Option<&Path>) -> Result<(), Failure> {
+    let scenario = load(path)?;
+    let text = toml::to_string_pretty(&scenario.effective)
+        .map_err(|e| Failure { code: 1, message: format!("cannot print the scenario: {e}") })?;
+    print!("{text}");
+    Ok(())
+}
+
+fn schedule(
+    expression: &str,
+    after: &str,
+    count: usize,
+    timezone: &str,
+    offset: Option<u8>,
+    start_date: Option<&str>,
+    end_date: Option<&str>,
+) -> Result<(), Failure> {
+    let instant =
+        |flag: &str, text: &str| parse_instant(text).map_err(|e| Failure::input(format!("--{flag} `{text}`: {e}")));
+    let after = instant("after", after)?;
+    let start_date = start_date.map(|t| instant("start-date", t)).transpose()?;
+    let end_date = end_date.map(|t| instant("end-date", t)).transpose()?;
+    let expr = ScheduleExpr::parse(expression).map_err(|e| Failure::input(format!("schedule `{expression}`: {e}")))?;
+    let schedule = WindowSchedule::new(expr, timezone, offset, start_date, end_date, after)
+        .map_err(|e| Failure::input(format!("schedule `{expression}`: {e}")))?;
+    let mut stdout = std::io::stdout().lock();
+    for fire in schedule.upcoming(after, count) {
+        let _ = writeln!(stdout, "{}", format_utc(fire));
+    }
+    Ok(())
+}

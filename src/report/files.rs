@@ -1,0 +1,214 @@
+//! Writing the files of a results directory.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::summary::summarize;
+use crate::compliance::METRICS;
+use crate::fleet::instance_id;
+use crate::run::RunResult;
+use crate::scenario::Scenario;
+use crate::sim::NO_PATCH_GROUP;
+
+/// A baseline id in AWS's shape (`pb-` and 17 hex digits), derived from its name.
+pub fn baseline_id(name: &str) -> String {
+    let digest = Sha256::digest(name.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("pb-{}", &hex[..17])
+}
+
+fn csv_error(error: csv::Error) -> io::Error {
+    io::Error::other(error)
+}
+
+pub fn write_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Result<()> {
+    let summary = summarize(scenario, result);
+    let mut out = BufWriter::new(File::create(dir.join("summary.json"))?);
+    serde_json::to_writer_pretty(&mut out, &summary)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+
+    write_compliance(dir, result)?;
+    write_windows(dir, result)?;
+    write_patches(dir, scenario, result)?;
+    write_instance_states(dir, scenario, result)?;
+    super::table::write_perf(dir, scenario, result)?;
+    Ok(())
+}
+
+fn write_compliance(dir: &Path, result: &RunResult) -> io::Result<()> {
+    let mut writer = csv::Writer::from_path(dir.join("compliance.csv")).map_err(csv_error)?;
+    writer.write_record(["time", "patch_group", "metric", "value"]).map_err(csv_error)?;
+    for (time, counters) in &result.samples {
+        let time = time.to_rfc3339();
+        for (group, counter) in result.world.report_groups.iter().zip(counters) {
+            for (metric, value) in METRICS.iter().zip(counter.values()) {
+                writer.write_record([time.as_str(), group, metric, &value.to_string()]).map_err(csv_error)?;
+            }
+        }
+    }
+    writer.flush()
+}
+
+fn write_windows(dir: &Path, result: &RunResult) -> io::Result<()> {
+    let mut writer = csv::Writer::from_path(dir.join("windows.csv")).map_err(csv_error)?;
+    if result.window_records.is_empty() {
+        writer
+            .write_record([
+                "window",
+                "execution",
+                "scheduled_start",
+                "start",
+                "end",
+                "status",
+                "targets",
+                "succeeded",
+                "failed",
+                "timed_out",
+                "undeliverable",
+                "cancelled",
+                "not_started",
+                "hours",
+            ])
+            .map_err(csv_error)?;
+    }
+    for record in &result.window_records {
+        writer.serialize(record).map_err(csv_error)?;
+    }
+    writer.flush()
+}
+
+fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Result<()> {
+    let world = &result.world;
+    let mut writer = csv::Writer::from_path(dir.join("patches.csv")).map_err(csv_error)?;
+    writer
+        .write_record([
+            "operating_system",
+            "patch_id",
+            "package",
+            "product",
+            "classification",
+            "severity",
+            "security",
+            "reboot_required",
+            "released",
+            "approvals",
+            "applicable_instances",
+            "initially_installed",
+            "installed_at_end",
+            "hours_to_50pct",
+            "hours_to_90pct",
+            "hours_to_100pct",
+        ])
+        .map_err(csv_error)?;
+    for (c, catalog) in world.catalogs.iter().enumerate() {
+        let baselines: Vec<usize> = (0..world.baselines.len()).filter(|&b| world.baseline_catalog[b] == c).collect();
+        for (p, patch) in catalog.patches.iter().enumerate() {
+            let approvals: Vec<String> = baselines
+                .iter()
+                .map(|&b| {
+                    let approval = world.baselines[b].approvals[p];
+                    let at = approval.at.map_or("never".to_string(), |t| t.to_rfc3339());
+                    format!("{}={at}", scenario.baselines[b].name)
+                })
+                .collect();
+            let progress = &result.progress[c][p];
+            let hours_to = |slot: usize| {
+                progress.reached[slot]
+                    .map(|t| format!("{:.2}", t.since(patch.released).as_hours_f64().max(0.0)))
+                    .unwrap_or_default()
+            };
+            let severity = patch.properties.severity.clone().or(patch.properties.priority.clone()).unwrap_or_default();
+            writer
+                .write_record([
+                    catalog.os.as_str(),
+                    &patch.id,
+                    &catalog.package_names[patch.package as usize],
+                    &catalog.products[patch.product as usize],
+                    patch.properties.classification.as_deref().unwrap_or(""),
+                    &severity,
+                    if patch.security { "true" } else { "false" },
+                    if patch.reboot_required { "true" } else { "false" },
+                    &patch.released.to_rfc3339(),
+                    &approvals.join(";"),
+                    &world.applicable_instances[c][p].to_string(),
+                    &world.initially_installed[c][p].to_string(),
+                    &progress.installed.to_string(),
+                    &hours_to(0),
+                    &hours_to(1),
+                    &hours_to(2),
+                ])
+                .map_err(csv_error)?;
+        }
+    }
+    writer.flush()
+}
+
+/// One line of `instance_patch_states.jsonl`, with DescribeInstancePatchStates' names.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstancePatchState<'a> {
+    instance_id: String,
+    patch_group: &'a str,
+    baseline_id: String,
+    owner_information: &'a str,
+    installed_count: u32,
+    installed_other_count: u32,
+    installed_pending_reboot_count: u32,
+    installed_rejected_count: u32,
+    missing_count: u32,
+    failed_count: u32,
+    unreported_not_applicable_count: u32,
+    not_applicable_count: u32,
+    operation_start_time: String,
+    operation_end_time: String,
+    operation: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_no_reboot_install_operation_time: Option<String>,
+    reboot_option: &'a str,
+    critical_non_compliant_count: u32,
+    security_non_compliant_count: u32,
+    other_non_compliant_count: u32,
+}
+
+fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Result<()> {
+    let world = &result.world;
+    let baseline_ids: Vec<String> = scenario.baselines.iter().map(|b| baseline_id(&b.name)).collect();
+    let mut out = BufWriter::new(File::create(dir.join("instance_patch_states.jsonl"))?);
+    for (instance, report) in world.instances.report.iter().enumerate() {
+        // Like DescribeInstancePatchStates, instances that never reported are absent.
+        let Some(report) = report else { continue };
+        let group = &world.groups[world.instances.group[instance] as usize];
+        let patch_group = world.report_groups[group.report_group as usize].as_str();
+        let c = &report.counts;
+        let line = InstancePatchState {
+            instance_id: instance_id(instance as u32),
+            patch_group: if patch_group == NO_PATCH_GROUP { "" } else { patch_group },
+            baseline_id: baseline_ids[report.baseline as usize].clone(),
+            owner_information: "",
+            installed_count: c.installed,
+            installed_other_count: c.installed_other,
+            installed_pending_reboot_count: c.installed_pending_reboot,
+            installed_rejected_count: c.installed_rejected,
+            missing_count: c.missing,
+            failed_count: c.failed,
+            unreported_not_applicable_count: 0,
+            not_applicable_count: c.not_applicable,
+            operation_start_time: report.start.to_rfc3339(),
+            operation_end_time: report.end.to_rfc3339(),
+            operation: report.operation.as_str(),
+            last_no_reboot_install_operation_time: report.last_no_reboot_install.map(|t| t.to_rfc3339()),
+            reboot_option: report.reboot_option.as_str(),
+            critical_non_compliant_count: report.critical_non_compliant,
+            security_non_compliant_count: report.security_non_compliant,
+            other_non_compliant_count: report.other_non_compliant,
+        };
+        serde_json::to_writer(&mut out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}

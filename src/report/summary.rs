@@ -1,0 +1,163 @@
+//! The headline figures of a run, shared by `summary.json` and the summary table.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::run::RunResult;
+use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
+
+/// `summary.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub scenario_file: String,
+    pub scenario_hash: String,
+    pub seed: u64,
+    pub version: &'static str,
+    pub start: String,
+    pub horizon: String,
+    pub end: String,
+    pub stop_reason: &'static str,
+    pub stopped_at: String,
+    pub events_processed: u64,
+    pub instances: u64,
+    pub patches_per_catalog: BTreeMap<String, usize>,
+    pub patch_groups: Vec<GroupSummary>,
+    pub window_executions: BTreeMap<String, BTreeMap<String, u64>>,
+    pub baselines: Vec<BaselineSummary>,
+}
+
+/// Headline figures of one patch group (or `(none)` for untagged instances).
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupSummary {
+    pub patch_group: String,
+    pub instances: u64,
+    /// Compliant share (0 to 1) at day 7, day 14 and at the end; `null` when the run is
+    /// shorter.
+    pub compliant_share_day_7: Option<f64>,
+    pub compliant_share_day_14: Option<f64>,
+    pub compliant_share_end: f64,
+    /// Hours from release to effective installation over (instance, approved applicable
+    /// patch) pairs; pairs still open at the end count at the horizon, so with
+    /// `exposed_at_end > 0` these are lower bounds.
+    pub exposure_hours_p50: Option<f64>,
+    pub exposure_hours_p95: Option<f64>,
+    pub exposure_pairs: u64,
+    pub exposed_at_end: u64,
+    /// The final roll-up, shaped like DescribePatchGroupState.
+    pub state: PatchGroupState,
+}
+
+/// DescribePatchGroupState's fields.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PatchGroupState {
+    pub instances: u64,
+    pub instances_with_installed_patches: u64,
+    pub instances_with_installed_other_patches: u64,
+    pub instances_with_installed_pending_reboot_patches: u64,
+    pub instances_with_installed_rejected_patches: u64,
+    pub instances_with_missing_patches: u64,
+    pub instances_with_failed_patches: u64,
+    pub instances_with_not_applicable_patches: u64,
+    pub instances_with_unreported_not_applicable_patches: u64,
+    pub instances_with_critical_non_compliant_patches: u64,
+    pub instances_with_security_non_compliant_patches: u64,
+    pub instances_with_other_non_compliant_patches: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BaselineSummary {
+    pub name: String,
+    pub baseline_id: String,
+    pub operating_system: String,
+}
+
+fn share_at(result: &RunResult, group: usize, at: SimTime) -> Option<f64> {
+    result.samples.iter().find(|(t, _)| *t == at).map(|(_, counters)| counters[group].compliant_share())
+}
+
+fn hours(seconds: u64) -> f64 {
+    // Rounded to 0.01 h so that the JSON stays short and stable.
+    (seconds as f64 / 36.0).round() / 100.0
+}
+
+pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
+    let world = &result.world;
+    let mut states: Vec<PatchGroupState> = vec![PatchGroupState::default(); world.report_groups.len()];
+    for (instance, report) in world.instances.report.iter().enumerate() {
+        let group = &world.groups[world.instances.group[instance] as usize];
+        let state = &mut states[group.report_group as usize];
+        state.instances += 1;
+        let Some(report) = report else { continue };
+        let c = &report.counts;
+        let add = |field: &mut u64, count: u32| *field += (count > 0) as u64;
+        add(&mut state.instances_with_installed_patches, c.installed);
+        add(&mut state.instances_with_installed_other_patches, c.installed_other);
+        add(&mut state.instances_with_installed_pending_reboot_patches, c.installed_pending_reboot);
+        add(&mut state.instances_with_installed_rejected_patches, c.installed_rejected);
+        add(&mut state.instances_with_missing_patches, c.missing);
+        add(&mut state.instances_with_failed_patches, c.failed);
+        add(&mut state.instances_with_not_applicable_patches, c.not_applicable);
+        add(&mut state.instances_with_critical_non_compliant_patches, report.critical_non_compliant);
+        add(&mut state.instances_with_security_non_compliant_patches, report.security_non_compliant);
+        add(&mut state.instances_with_other_non_compliant_patches, report.other_non_compliant);
+    }
+    let last = result.samples.last().map(|(_, c)| c.clone()).unwrap_or_default();
+    let patch_groups = world
+        .report_groups
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let histogram = &result.exposure[index];
+            let pairs = histogram.len();
+            GroupSummary {
+                patch_group: name.clone(),
+                instances: last.get(index).map_or(0, |c| c.instances),
+                compliant_share_day_7: share_at(result, index, scenario.start + SimDuration::days(7)),
+                compliant_share_day_14: share_at(result, index, scenario.start + SimDuration::days(14)),
+                compliant_share_end: last.get(index).map_or(0.0, |c| c.compliant_share()),
+                exposure_hours_p50: (pairs > 0).then(|| hours(histogram.value_at_quantile(0.5))),
+                exposure_hours_p95: (pairs > 0).then(|| hours(histogram.value_at_quantile(0.95))),
+                exposure_pairs: pairs,
+                exposed_at_end: result.exposed_at_end[index],
+                state: states[index].clone(),
+            }
+        })
+        .collect();
+    let mut window_executions: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for window in &scenario.windows {
+        window_executions.insert(window.name.clone(), BTreeMap::new());
+    }
+    for record in &result.window_records {
+        *window_executions.entry(record.window.clone()).or_default().entry(record.status.to_string()).or_default() += 1;
+    }
+    Summary {
+        scenario: scenario.name.clone(),
+        scenario_file: scenario.source_name.clone(),
+        scenario_hash: scenario.hash.clone(),
+        seed: result.seed,
+        version: crate::VERSION,
+        start: scenario.start.to_rfc3339(),
+        horizon: scenario.horizon.to_string(),
+        end: scenario.end().to_rfc3339(),
+        stop_reason: result.outcome.stop_reason.as_str(),
+        stopped_at: result.outcome.stopped_at.to_rfc3339(),
+        events_processed: result.outcome.events_processed,
+        instances: world.instances.len() as u64,
+        patches_per_catalog: world.catalogs.iter().map(|c| (c.os.to_string(), c.len())).collect(),
+        patch_groups,
+        window_executions,
+        baselines: scenario
+            .baselines
+            .iter()
+            .map(|b| BaselineSummary {
+                name: b.name.clone(),
+                baseline_id: super::baseline_id(&b.name),
+                operating_system: b.os.to_string(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,45 @@
+//! Running a scenario: build the world, drive the engine, collect what reports need.
+
+use hdrhistogram::Histogram;
+
+use crate::compliance::GroupCounters;
+use crate::engine::RunOutcome;
+use crate::metrics::CoreMetrics;
+use crate::scenario::Scenario;
+use crate::sim::{ExecutionRecord, PatchProgress, Sim, World};
+use crate::time::SimTime;
+
+/// Everything a finished run hands to the reports.
+pub struct RunResult {
+    pub seed: u64,
+    pub outcome: RunOutcome,
+    pub world: World,
+    pub samples: Vec<(SimTime, Vec<GroupCounters>)>,
+    pub exposure: Vec<Histogram<u64>>,
+    pub exposed_at_end: Vec<u64>,
+    pub progress: Vec<Vec<PatchProgress>>,
+    pub window_records: Vec<ExecutionRecord>,
+    pub metrics: CoreMetrics,
+    /// Events scheduled in all, handled or not.
+    pub events_scheduled: u64,
+}
+
+/// Runs `scenario` with `seed`. `observe` receives (simulated now, events so far) every few
+/// thousand events, for progress display; it cannot influence the run.
+pub fn run(scenario: &Scenario, seed: u64, observe: impl FnMut(SimTime, u64)) -> Result<RunResult, String> {
+    let (mut sim, mut scheduler) = Sim::new(scenario, seed)?;
+    let outcome = sim.run(&mut scheduler, observe);
+    sim.close_open_executions(outcome.stopped_at);
+    Ok(RunResult {
+        seed,
+        outcome,
+        events_scheduled: scheduler.scheduled_total(),
+        world: sim.world,
+        samples: sim.samples,
+        exposure: sim.exposure,
+        exposed_at_end: sim.exposed_at_end,
+        progress: sim.progress,
+        window_records: sim.window_records,
+        metrics: sim.metrics,
+    })
+}

@@ -1,0 +1,426 @@
+//! The scenario file format: plain data, exactly as written in TOML.
+//!
+//! Each concept has its own section (`[scenario]`, `[[catalog]]`, `[[profile]]`,
+//! `[[instance_group]]`, `[[baseline]]`, `[[patch_group]]`, `[default_baselines]`,
+//! `[[maintenance_window]]`, `[[association]]`, `[agent]`), and every struct rejects
+//! unknown keys, so a typo is an error rather than a silently ignored setting. New
+//! behaviour arrives as new optional keys or sections with defaults, so files written today
+//! keep their meaning.
+//!
+//! Values that carry units are written with them: durations as `"30d"`, `"4h"`, `"1h30m"`;
+//! instants as TOML datetimes or RFC 3339 strings in UTC or with an offset.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::time::{SimDuration, SimTime, parse_duration};
+
+/// The whole file.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ScenarioFile {
+    pub scenario: ScenarioMeta,
+    pub agent: AgentSettings,
+    pub catalog: Vec<CatalogSpec>,
+    pub profile: Vec<ProfileSpec>,
+    pub instance_group: Vec<InstanceGroupSpec>,
+    pub baseline: Vec<BaselineSpec>,
+    pub patch_group: Vec<PatchGroupSpec>,
+    pub default_baselines: BTreeMap<String, String>,
+    pub maintenance_window: Vec<WindowSpec>,
+    pub association: Vec<AssociationSpec>,
+}
+
+/// `[scenario]`: identity, the simulated period and the seed.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioMeta {
+    /// Short name; also the default results directory `results/<name>/`.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// When the simulation starts.
+    pub start: Instant,
+    /// How long it runs.
+    pub horizon: Duration,
+    /// The seed of every random stream; `--seed` overrides it.
+    #[serde(default)]
+    pub seed: u64,
+    /// How often `compliance.csv` gets a row per patch group and metric.
+    #[serde(default = "default_sample_interval")]
+    pub sample_interval: Duration,
+    /// A run stops after this many events even before the horizon.
+    #[serde(default = "default_max_events")]
+    pub max_events: u64,
+}
+
+fn default_sample_interval() -> Duration {
+    Duration(SimDuration::hours(6))
+}
+fn default_max_events() -> u64 {
+    500_000_000
+}
+
+/// `[agent]`: how long the SSM agent's AWS-RunPatchBaseline steps take on an instance.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentSettings {
+    /// Time a Scan takes: it refreshes package metadata and evaluates the baseline.
+    pub scan_duration: Duration,
+    /// Fixed part of an Install before any download: snapshot download, metadata refresh.
+    pub install_overhead: Duration,
+    /// Time from reboot request until the agent reports again.
+    pub reboot_duration: Duration,
+    /// Download throughput of one instance from its repository, in megabits per second.
+    pub download_mbps: f64,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        AgentSettings {
+            scan_duration: Duration(SimDuration::seconds(90)),
+            install_overhead: Duration(SimDuration::seconds(60)),
+            reboot_duration: Duration(SimDuration::minutes(3)),
+            download_mbps: 200.0,
+        }
+    }
+}
+
+/// `[[catalog]]`: the patches published for one operating system.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogSpec {
+    /// The AWS `OperatingSystem` value, e.g. `AMAZON_LINUX_2023`, `UBUNTU`, `WINDOWS`.
+    pub os: String,
+    /// PRODUCT values; a patch without its own `product` belongs to the first.
+    pub products: Vec<String>,
+    /// Number of packages (Windows: updateable components) in the repository. Generated
+    /// patches pick their package among these.
+    pub packages: u32,
+    /// The first `core_packages` packages are on every image (kernel, libc, openssl, ...).
+    #[serde(default)]
+    pub core_packages: u32,
+    /// Patches listed one by one.
+    #[serde(default)]
+    pub patch: Vec<PatchSpec>,
+    /// Patches drawn from a release process.
+    #[serde(default)]
+    pub generator: Option<GeneratorSpec>,
+}
+
+/// One explicitly listed patch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchSpec {
+    /// Advisory or KB id, e.g. `ALAS2023-2026-1234`, `USN-7001-1`, `KB5044281`.
+    pub id: String,
+    /// The package it updates. Named packages are on every image that lists them in
+    /// `profile.packages`; `pkg-N` names the N-th package of the repository.
+    pub package: String,
+    #[serde(default)]
+    pub product: Option<String>,
+    /// Windows and yum-family classification (`SecurityUpdates`, `Security`, `Bugfix`, ...).
+    #[serde(default)]
+    pub classification: Option<String>,
+    /// Vendor severity: SEVERITY for yum-family, MSRC_SEVERITY for Windows.
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// Debian/Ubuntu PRIORITY.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Debian/Ubuntu SECTION.
+    #[serde(default)]
+    pub section: Option<String>,
+    /// Debian/Ubuntu repository (pocket), e.g. `jammy-security`; `-security` marks security.
+    #[serde(default)]
+    pub repository: Option<String>,
+    pub released: Instant,
+    #[serde(default)]
+    pub reboot_required: bool,
+    #[serde(default = "default_download_mb")]
+    pub download_mb: f64,
+    #[serde(default = "default_install_duration")]
+    pub install_duration: Duration,
+    /// Ids of older patches this one replaces.
+    #[serde(default)]
+    pub supersedes: Vec<String>,
+}
+
+fn default_download_mb() -> f64 {
+    10.0
+}
+fn default_install_duration() -> Duration {
+    Duration(SimDuration::seconds(30))
+}
+
+/// A release process: streams of patches per classification and severity.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorSpec {
+    /// Patches are also generated for this long before the start ("the backlog").
+    #[serde(default)]
+    pub backlog: Duration,
+    /// Prefix of generated ids; a sequence number follows.
+    pub id_prefix: String,
+    pub stream: Vec<StreamSpec>,
+}
+
+/// One stream of generated patches.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamSpec {
+    #[serde(default)]
+    pub classification: Option<String>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub section: Option<String>,
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// Every patch of the stream updates this package (e.g. Windows' cumulative update);
+    /// otherwise each picks one of the catalog's anonymous packages uniformly.
+    #[serde(default)]
+    pub package: Option<String>,
+    /// A Poisson process with this mean number of patches per week.
+    #[serde(default)]
+    pub per_week: Option<f64>,
+    /// Or batches released on a schedule (`cron(...)`/`rate(...)`, UTC) ...
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// ... with this mean number of patches per batch (Poisson).
+    #[serde(default)]
+    pub per_release: Option<f64>,
+    /// Share of the stream's patches that need a reboot.
+    #[serde(default)]
+    pub reboot_share: f64,
+    /// Download size range in MB, drawn uniformly.
+    #[serde(default = "default_download_range")]
+    pub download_mb: [f64; 2],
+    /// Install duration range, drawn uniformly.
+    #[serde(default = "default_install_range")]
+    pub install_duration: [Duration; 2],
+    /// If true, each new patch of a package supersedes the package's previous patch.
+    #[serde(default = "default_true")]
+    pub supersede_previous: bool,
+}
+
+fn default_download_range() -> [f64; 2] {
+    [1.0, 20.0]
+}
+fn default_install_range() -> [Duration; 2] {
+    [Duration(SimDuration::seconds(10)), Duration(SimDuration::seconds(60))]
+}
+fn default_true() -> bool {
+    true
+}
+
+/// `[[profile]]`: an image or role, which decides what software (so which patches) an
+/// instance has.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSpec {
+    pub name: String,
+    pub os: String,
+    /// Share of the repository's non-core packages installed on this image, chosen by the
+    /// profile's own random stream.
+    #[serde(default)]
+    pub package_share: f64,
+    /// Packages always installed on this image, by name.
+    #[serde(default)]
+    pub packages: Vec<String>,
+}
+
+/// `[[instance_group]]`: instances that share a profile and tags.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceGroupSpec {
+    pub name: String,
+    pub count: u32,
+    pub profile: String,
+    /// EC2 tags; `Patch Group` or `PatchGroup` puts the instances in a patch group.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Initial patch level: everything released at least this long before the start is
+    /// installed ...
+    #[serde(default)]
+    pub initial_lag: Duration,
+    /// ... plus a per-instance extra lag drawn uniformly from `[0, initial_lag_spread)`.
+    #[serde(default)]
+    pub initial_lag_spread: Duration,
+    /// Probability that one patch fails to install in one Install operation.
+    #[serde(default)]
+    pub install_failure_probability: f64,
+}
+
+/// `[[baseline]]`: a custom patch baseline (CreatePatchBaseline).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineSpec {
+    pub name: String,
+    pub os: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub rule: Vec<RuleSpec>,
+    #[serde(default)]
+    pub approved_patches: Vec<String>,
+    #[serde(default = "default_level")]
+    pub approved_patches_compliance_level: String,
+    #[serde(default)]
+    pub rejected_patches: Vec<String>,
+    #[serde(default = "default_rejected_action")]
+    pub rejected_patches_action: String,
+}
+
+fn default_level() -> String {
+    "UNSPECIFIED".into()
+}
+fn default_rejected_action() -> String {
+    "ALLOW_AS_DEPENDENCY".into()
+}
+
+/// One approval rule: all filters must match; each filter matches any of its values.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Filter key (`PRODUCT`, `CLASSIFICATION`, `SEVERITY`, ...) to accepted values.
+    #[serde(default)]
+    pub filters: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub approve_after_days: Option<u32>,
+    #[serde(default = "default_level")]
+    pub compliance_level: String,
+    /// Linux: also approve updates that do not come from a security source.
+    #[serde(default)]
+    pub enable_non_security: bool,
+}
+
+/// `[[patch_group]]`: a patch group and its baselines, one per operating system.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchGroupSpec {
+    pub name: String,
+    pub baselines: Vec<String>,
+}
+
+/// `[[maintenance_window]]` (CreateMaintenanceWindow plus its targets and tasks).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSpec {
+    pub name: String,
+    pub schedule: String,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default)]
+    pub offset_days: Option<u8>,
+    #[serde(default)]
+    pub start_date: Option<Instant>,
+    #[serde(default)]
+    pub end_date: Option<Instant>,
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    pub duration_hours: u32,
+    pub cutoff_hours: u32,
+    /// `tag:KEY=V1,V2`, `tag-key=KEY` or `*` (every instance).
+    pub targets: Vec<String>,
+    pub task: Vec<TaskSpec>,
+}
+
+fn default_timezone() -> String {
+    "UTC".into()
+}
+
+/// A Run Command task of AWS-RunPatchBaseline.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSpec {
+    pub name: String,
+    #[serde(default = "default_priority")]
+    pub priority: u32,
+    /// `Scan` or `Install`.
+    pub operation: String,
+    #[serde(default = "default_reboot_option")]
+    pub reboot_option: String,
+    /// A count (`50`) or a percentage of the targets (`10%`).
+    pub max_concurrency: String,
+    /// A count (`0`, `5`) or a percentage (`5%`).
+    pub max_errors: String,
+}
+
+fn default_priority() -> u32 {
+    1
+}
+fn default_reboot_option() -> String {
+    "RebootIfNeeded".into()
+}
+
+/// `[[association]]`: a State Manager association running AWS-RunPatchBaseline.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssociationSpec {
+    pub name: String,
+    pub schedule: String,
+    /// `Scan`. Install associations arrive with rate control (issue 4).
+    #[serde(default = "default_scan")]
+    pub operation: String,
+    /// `tag:KEY=V1,V2`, `tag-key=KEY` or `*`.
+    pub targets: Vec<String>,
+}
+
+fn default_scan() -> String {
+    "Scan".into()
+}
+
+/// A duration written with units (`"30d"`, `"1h30m"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Duration(pub SimDuration);
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse_duration(&text).map(Duration).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_string())
+    }
+}
+
+/// An instant: a TOML datetime or an RFC 3339 string; a bare date means 00:00 UTC.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Instant(pub SimTime);
+
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Text(String),
+            Toml(toml::value::Datetime),
+        }
+        let text = match Written::deserialize(deserializer)
+            .map_err(|_| serde::de::Error::custom("expected an instant such as 2026-11-02T00:00:00Z"))?
+        {
+            Written::Text(text) => text,
+            Written::Toml(datetime) => datetime.to_string(),
+        };
+        crate::schedule::parse_instant(&text).map(|secs| Instant(SimTime(secs))).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_rfc3339())
+    }
+}
+
+impl fmt::Display for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}

@@ -1,0 +1,213 @@
+//! Loading and validation: the default scenario is valid, and bad input is reported with
+//! its file, line, column and key path, every problem at once.
+
+use super::*;
+
+const MINIMAL: &str = r#"
+[scenario]
+name = "tiny"
+start = 2026-01-05T00:00:00Z
+horizon = "7d"
+seed = 3
+
+[[catalog]]
+os = "AMAZON_LINUX_2023"
+products = ["AmazonLinux2023"]
+packages = 10
+
+[[profile]]
+name = "web"
+os = "AMAZON_LINUX_2023"
+package_share = 0.5
+
+[[instance_group]]
+name = "web"
+count = 10
+profile = "web"
+tags = { "Patch Group" = "prod" }
+
+[[baseline]]
+name = "prod-baseline"
+os = "AMAZON_LINUX_2023"
+[[baseline.rule]]
+filters = { CLASSIFICATION = ["Security"] }
+approve_after_days = 7
+compliance_level = "HIGH"
+
+[[patch_group]]
+name = "prod"
+baselines = ["prod-baseline"]
+
+[[maintenance_window]]
+name = "weekly"
+schedule = "cron(0 2 ? * SUN *)"
+duration_hours = 3
+cutoff_hours = 1
+targets = ["tag:Patch Group=prod"]
+[[maintenance_window.task]]
+name = "install"
+operation = "Install"
+max_concurrency = "10%"
+max_errors = "1"
+"#;
+
+fn errors(text: &str) -> Vec<Diagnostic> {
+    match load("bad.toml", text) {
+        Ok(_) => panic!("expected the scenario to be rejected"),
+        Err(diagnostics) => diagnostics.0,
+    }
+}
+
+/// Replaces the first occurrence of `from` in the minimal scenario.
+fn minimal_with(from: &str, to: &str) -> String {
+    assert!(MINIMAL.contains(from), "fixture lacks {from:?}");
+    MINIMAL.replacen(from, to, 1)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).expect("needle is in the text") + 1
+}
+
+#[test]
+fn the_embedded_default_scenario_is_valid() {
+    let scenario = load(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO).unwrap_or_else(|d| panic!("{d}"));
+    let instances: u64 = scenario.groups.iter().map(|g| g.count as u64).sum();
+    assert_eq!(instances, 20_000);
+    assert_eq!(scenario.horizon, SimDuration::days(30));
+    assert_eq!(scenario.catalogs.len(), 3);
+    assert_eq!(scenario.patch_groups.len(), 4);
+}
+
+#[test]
+fn a_minimal_scenario_loads_with_defaults_filled_in() {
+    let scenario = load("tiny.toml", MINIMAL).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(scenario.sample_interval, SimDuration::hours(6));
+    assert_eq!(scenario.windows[0].tasks[0].reboot_option, crate::compliance::RebootOption::RebootIfNeeded);
+    assert_eq!(scenario.effective.agent.download_mbps, 200.0);
+    // The AL2023 default comes from the predefined AWS baseline.
+    let default = scenario.default_baselines[&Os::AmazonLinux2023];
+    assert_eq!(scenario.baselines[default].name, "AWS-AmazonLinux2023DefaultPatchBaseline");
+    assert_eq!(scenario.hash.len(), 64);
+}
+
+#[test]
+fn malformed_toml_is_reported_with_its_line() {
+    let text = minimal_with("horizon = \"7d\"", "horizon = \"7d");
+    let found = errors(&text);
+    assert_eq!(found[0].line, line_of(&text, "horizon = \"7d"));
+    assert_eq!(found[0].file, "bad.toml");
+}
+
+#[test]
+fn an_unknown_key_names_its_path_and_position() {
+    let text = minimal_with("count = 10", "cuont = 10");
+    let found = errors(&text);
+    let error = found.iter().find(|d| d.message.contains("cuont")).expect("an error names the key");
+    assert_eq!(error.key_path, "instance_group[0].cuont");
+    assert_eq!(error.line, line_of(&text, "cuont"));
+    assert_eq!(error.column, 1);
+}
+
+#[test]
+fn a_wrong_type_and_a_negative_count_are_errors() {
+    let found = errors(&minimal_with("count = 10", "count = -5"));
+    assert!(found.iter().any(|d| d.key_path == "instance_group[0].count"), "{found:?}");
+    let found = errors(&minimal_with("seed = 3", "seed = \"three\""));
+    assert!(found.iter().any(|d| d.key_path == "scenario.seed"), "{found:?}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once_in_document_order() {
+    let text = minimal_with("horizon = \"7d\"", "horizon = \"0s\"")
+        .replacen("cutoff_hours = 1", "cutoff_hours = 3", 1)
+        .replacen("baselines = [\"prod-baseline\"]", "baselines = [\"no-such-baseline\"]", 1)
+        .replacen("schedule = \"cron(0 2 ? * SUN *)\"", "schedule = \"cron(0 2 * * SUN *)\"", 1)
+        .replacen("max_concurrency = \"10%\"", "max_concurrency = \"0\"", 1)
+        .replacen("package_share = 0.5", "package_share = 1.5", 1);
+    let found = errors(&text);
+    let paths: Vec<&str> = found.iter().map(|d| d.key_path.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "scenario.horizon",
+            "profile[0].package_share",
+            "patch_group[0].baselines[0]",
+            "maintenance_window[0].schedule",
+            "maintenance_window[0].cutoff_hours",
+            "maintenance_window[0].task[0].max_concurrency",
+        ]
+    );
+    assert!(found.windows(2).all(|w| w[0].line <= w[1].line));
+    assert!(found[0].message.contains("longer than zero"));
+    assert!(found[4].message.contains("shorter than the duration"));
+}
+
+#[test]
+fn unknown_references_are_errors() {
+    let found = errors(&minimal_with("profile = \"web\"", "profile = \"api\""));
+    assert_eq!(found.len(), 1);
+    assert!(found[0].message.contains("unknown profile `api`"));
+    let found = errors(&format!("{MINIMAL}\n[[patch_group]]\nname = \"prod\"\nbaselines = []\n"));
+    assert!(found.iter().any(|d| d.message.contains("used twice")), "{found:?}");
+}
+
+#[test]
+fn a_second_baseline_for_the_same_os_in_a_group_is_rejected_like_aws() {
+    // R5: AlreadyExistsException.
+    let text = minimal_with(
+        "baselines = [\"prod-baseline\"]",
+        "baselines = [\"prod-baseline\", \"AWS-AmazonLinux2023DefaultPatchBaseline\"]",
+    );
+    let found = errors(&text);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].message.contains("AlreadyExistsException"));
+    assert_eq!(found[0].key_path, "patch_group[0].baselines[1]");
+}
+
+#[test]
+fn window_limits_follow_aws() {
+    for (from, to, path) in [
+        ("duration_hours = 3", "duration_hours = 25", "maintenance_window[0].duration_hours"),
+        ("cutoff_hours = 1", "cutoff_hours = 24", "maintenance_window[0].cutoff_hours"),
+        ("max_concurrency = \"10%\"", "max_concurrency = \"101%\"", "maintenance_window[0].task[0].max_concurrency"),
+        ("targets = [\"tag:Patch Group=prod\"]", "targets = [\"tag:Patch Group\"]", "maintenance_window[0].targets[0]"),
+        ("operation = \"Install\"", "operation = \"Patch\"", "maintenance_window[0].task[0].operation"),
+    ] {
+        let found = errors(&minimal_with(from, to));
+        assert!(found.iter().any(|d| d.key_path == path), "{to}: {found:?}");
+    }
+}
+
+#[test]
+fn baseline_limits_follow_aws() {
+    for (from, to, needle) in [
+        ("approve_after_days = 7", "approve_after_days = 361", "0 to 360"),
+        ("CLASSIFICATION = [\"Security\"]", "PRIORITY = [\"Required\"]", "not valid for AMAZON_LINUX_2023"),
+        ("compliance_level = \"HIGH\"", "compliance_level = \"URGENT\"", "unknown compliance level"),
+        ("name = \"prod-baseline\"\nos", "name = \"AWS-Mine\"\nos", "reserved"),
+    ] {
+        let found = errors(&minimal_with(from, to));
+        assert!(found.iter().any(|d| d.message.contains(needle)), "{to}: {found:?}");
+    }
+}
+
+#[test]
+fn unknown_sections_and_a_missing_scenario_section_are_errors() {
+    let found = errors(&format!("{MINIMAL}\n[fleet]\nsize = 3\n"));
+    assert!(found.iter().any(|d| d.message.contains("unknown section `fleet`")));
+    let without = MINIMAL.replacen("[scenario]", "[agent]", 1);
+    let found = errors(&without);
+    assert!(!found.is_empty());
+}
+
+#[test]
+fn diagnostics_print_as_file_line_column_path_message() {
+    let diagnostic = Diagnostic {
+        file: "a.toml".into(),
+        line: 3,
+        column: 7,
+        key_path: "scenario.horizon".into(),
+        message: "the horizon must be longer than zero".into(),
+    };
+    assert_eq!(diagnostic.to_string(), "a.toml:3:7: scenario.horizon: the horizon must be longer than zero");
+}

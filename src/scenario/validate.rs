@@ -1,0 +1,752 @@
+//! Semantic validation: ranges, names, references, and AWS's own limits. Every check
+//! reports through the collector and carries on, so one run lists every problem.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::diagnostic::Collector;
+use super::load::{FailedSections, Locator};
+use super::schema::{self, ScenarioFile};
+use super::{AgentDef, Scenario};
+use crate::baseline::{BaselineDef, ComplianceLevel, FilterKey, RejectedAction, RuleDef, predefined};
+use crate::catalog::{
+    APT_PRIORITIES, CatalogDef, Family, GeneratorDef, Os, PatchDef, PatchProperties, ReleaseProcess, StreamDef,
+    classifications, severities,
+};
+use crate::compliance::{Operation, RebootOption};
+use crate::fleet::{GroupDef, ProfileDef};
+use crate::schedule::{ScheduleExpr, WindowSchedule};
+use crate::time::{SimDuration, SimTime};
+use crate::window::{AssociationDef, RateValue, Target, TaskDef, WindowDef};
+
+struct Checker<'a, 'c, 'i> {
+    collector: &'a mut Collector<'c>,
+    locator: &'a Locator<'i>,
+}
+
+impl Checker<'_, '_, '_> {
+    fn error(&mut self, path: &str, message: impl Into<String>) {
+        let span = self.locator.span(path);
+        self.collector.push(span, path, message);
+    }
+
+    fn parse<T>(&mut self, path: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.error(path, message);
+                None
+            }
+        }
+    }
+
+    fn probability(&mut self, path: &str, value: f64) {
+        if !(0.0..=1.0).contains(&value) {
+            self.error(path, format!("{value} is not a probability; it must lie in [0, 1]"));
+        }
+    }
+
+    fn aws_name(&mut self, path: &str, name: &str, what: &str) {
+        let ok = (3..=128).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !ok {
+            self.error(
+                path,
+                format!("{what} name `{name}` must be 3 to 128 characters of letters, digits, `_`, `-` and `.`"),
+            );
+        }
+    }
+}
+
+fn unique<'n>(checker: &mut Checker, section: &str, names: impl Iterator<Item = &'n str>) {
+    let mut seen = BTreeSet::new();
+    for (index, name) in names.enumerate() {
+        if !seen.insert(name) {
+            checker.error(
+                &format!("{section}[{index}].name"),
+                format!("the name `{name}` is used twice in [[{section}]]"),
+            );
+        }
+    }
+}
+
+pub(crate) fn validate(
+    file: ScenarioFile,
+    locator: &Locator<'_>,
+    failed: &FailedSections,
+    collector: &mut Collector<'_>,
+    source_name: &str,
+    hash: String,
+) -> Option<Scenario> {
+    let mut c = Checker { collector, locator };
+    let meta = &file.scenario;
+    let start = meta.start.0;
+    let horizon = meta.horizon.0;
+    let end = start + horizon;
+    if !failed.contains("scenario") {
+        let name_ok = !meta.name.is_empty()
+            && meta.name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            && !meta.name.starts_with('.');
+        if !name_ok {
+            c.error(
+                "scenario.name",
+                format!("`{}` must be letters, digits, `_`, `-` and `.`: it names the results directory", meta.name),
+            );
+        }
+        if horizon.0 <= 0 {
+            c.error("scenario.horizon", "the horizon must be longer than zero");
+        } else if horizon > SimDuration::days(3_660) {
+            c.error("scenario.horizon", "the horizon is limited to 3660 days");
+        }
+        if meta.sample_interval.0.0 <= 0 {
+            c.error("scenario.sample_interval", "the sample interval must be longer than zero");
+        }
+        if meta.max_events == 0 {
+            c.error("scenario.max_events", "max_events must be at least 1");
+        }
+    }
+
+    let agent = &file.agent;
+    if !(agent.download_mbps.is_finite() && agent.download_mbps > 0.0) {
+        c.error("agent.download_mbps", format!("{} must be a positive bandwidth in Mbit/s", agent.download_mbps));
+    }
+    let agent_def = AgentDef {
+        scan_duration: agent.scan_duration.0,
+        install_overhead: agent.install_overhead.0,
+        reboot_duration: agent.reboot_duration.0,
+        download_mbps: agent.download_mbps,
+    };
+
+    // Catalogs.
+    let mut catalogs: Vec<CatalogDef> = Vec::new();
+    let mut catalog_oses: BTreeMap<Os, usize> = BTreeMap::new();
+    for (index, spec) in file.catalog.iter().enumerate() {
+        let path = format!("catalog[{index}]");
+        let Some(os) = c.parse(&format!("{path}.os"), Os::parse(&spec.os)) else { continue };
+        if catalog_oses.insert(os, catalogs.len()).is_some() {
+            c.error(&format!("{path}.os"), format!("a second catalog for {os}; each operating system has one catalog"));
+        }
+        if spec.products.is_empty() {
+            c.error(&format!("{path}.products"), "list at least one PRODUCT value");
+        }
+        if spec.core_packages > spec.packages {
+            c.error(
+                &format!("{path}.core_packages"),
+                format!("{} core packages but only {} packages", spec.core_packages, spec.packages),
+            );
+        }
+        let patches = validate_patches(&mut c, &path, os, spec, start);
+        let generator = spec.generator.as_ref().and_then(|g| validate_generator(&mut c, &path, os, spec, g, start));
+        catalogs.push(CatalogDef {
+            os,
+            products: spec.products.clone(),
+            packages: spec.packages,
+            core_packages: spec.core_packages,
+            patches,
+            generator,
+        });
+    }
+    if file.catalog.is_empty() && !failed.contains("catalog") {
+        c.error("catalog", "a scenario needs at least one [[catalog]]");
+    }
+
+    // Profiles.
+    unique(&mut c, "profile", file.profile.iter().map(|p| p.name.as_str()));
+    let mut profiles = Vec::new();
+    for (index, spec) in file.profile.iter().enumerate() {
+        let path = format!("profile[{index}]");
+        c.probability(&format!("{path}.package_share"), spec.package_share);
+        let Some(os) = c.parse(&format!("{path}.os"), Os::parse(&spec.os)) else { continue };
+        let Some(&catalog) = catalog_oses.get(&os) else {
+            if !failed.contains("catalog") {
+                c.error(&format!("{path}.os"), format!("no [[catalog]] for {os}"));
+            }
+            continue;
+        };
+        profiles.push(ProfileDef {
+            name: spec.name.clone(),
+            catalog,
+            package_share: spec.package_share,
+            packages: spec.packages.clone(),
+        });
+    }
+
+    // Instance groups.
+    unique(&mut c, "instance_group", file.instance_group.iter().map(|g| g.name.as_str()));
+    let mut groups = Vec::new();
+    let mut total_instances: u64 = 0;
+    for (index, spec) in file.instance_group.iter().enumerate() {
+        let path = format!("instance_group[{index}]");
+        total_instances += spec.count as u64;
+        c.probability(&format!("{path}.install_failure_probability"), spec.install_failure_probability);
+        let profile = profiles.iter().position(|p| p.name == spec.profile);
+        if profile.is_none() && !failed.contains("profile") && !failed.contains("catalog") {
+            c.error(&format!("{path}.profile"), format!("unknown profile `{}`", spec.profile));
+        }
+        if let Some(profile) = profile {
+            groups.push(GroupDef {
+                name: spec.name.clone(),
+                count: spec.count,
+                profile,
+                tags: spec.tags.clone(),
+                initial_lag: spec.initial_lag.0,
+                initial_lag_spread: spec.initial_lag_spread.0,
+                install_failure_probability: spec.install_failure_probability,
+            });
+        }
+    }
+    if total_instances > 16_000_000 {
+        c.error("instance_group", format!("{total_instances} instances; a run is limited to 16 million"));
+    }
+
+    // Baselines: custom ones first, predefined ones appended when referenced.
+    unique(&mut c, "baseline", file.baseline.iter().map(|b| b.name.as_str()));
+    let mut baselines: Vec<BaselineDef> = Vec::new();
+    for (index, spec) in file.baseline.iter().enumerate() {
+        if let Some(def) = validate_baseline(&mut c, &format!("baseline[{index}]"), spec) {
+            baselines.push(def);
+        }
+    }
+    let baselines_ok = !failed.contains("baseline") && baselines.len() == file.baseline.len();
+    let find_baseline = |c: &mut Checker, path: &str, name: &str, baselines: &mut Vec<BaselineDef>| -> Option<usize> {
+        if let Some(index) = baselines.iter().position(|b| b.name == name) {
+            return Some(index);
+        }
+        if let Some(def) = predefined::by_name(name) {
+            baselines.push(def);
+            return Some(baselines.len() - 1);
+        }
+        if baselines_ok {
+            c.error(
+                path,
+                format!("unknown baseline `{name}`: neither a [[baseline]] of this file nor a predefined AWS baseline"),
+            );
+        }
+        None
+    };
+
+    // Patch groups.
+    unique(&mut c, "patch_group", file.patch_group.iter().map(|g| g.name.as_str()));
+    let mut patch_groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (index, spec) in file.patch_group.iter().enumerate() {
+        let path = format!("patch_group[{index}]");
+        let name_ok = (1..=256).contains(&spec.name.chars().count())
+            && spec.name.chars().all(|ch| ch.is_alphanumeric() || ch == ' ' || "_.:/=+-@".contains(ch));
+        if !name_ok {
+            c.error(
+                &format!("{path}.name"),
+                format!("patch group name `{}` must be 1 to 256 letters, digits, spaces or `_.:/=+-@`", spec.name),
+            );
+        }
+        let mut resolved: Vec<usize> = Vec::new();
+        for (b, name) in spec.baselines.iter().enumerate() {
+            let bpath = format!("{path}.baselines[{b}]");
+            let Some(found) = find_baseline(&mut c, &bpath, name, &mut baselines) else { continue };
+            let os = baselines[found].os;
+            if let Some(&other) = resolved.iter().find(|&&i| baselines[i].os == os) {
+                c.error(
+                    &bpath,
+                    format!(
+                        "patch group `{}` already has a baseline for {os} (`{}`); AWS rejects a second one (AlreadyExistsException)",
+                        spec.name, baselines[other].name
+                    ),
+                );
+                continue;
+            }
+            resolved.push(found);
+        }
+        patch_groups.insert(spec.name.clone(), resolved);
+    }
+
+    // Default baselines: registered ones, then the predefined default for every other OS.
+    let mut default_baselines: BTreeMap<Os, usize> = BTreeMap::new();
+    for (key, name) in &file.default_baselines {
+        let path = format!("default_baselines.{key}");
+        let Some(os) = c.parse(&path, Os::parse(key)) else { continue };
+        let Some(found) = find_baseline(&mut c, &path, name, &mut baselines) else { continue };
+        if baselines[found].os != os {
+            c.error(&path, format!("baseline `{name}` is for {}, not {os}", baselines[found].os));
+            continue;
+        }
+        default_baselines.insert(os, found);
+    }
+    for &os in catalog_oses.keys() {
+        if let std::collections::btree_map::Entry::Vacant(slot) = default_baselines.entry(os) {
+            let def = predefined::by_name(predefined::default_name(os)).expect("every OS has a predefined default");
+            let existing = baselines.iter().position(|b| b.name == def.name);
+            let index = existing.unwrap_or_else(|| {
+                baselines.push(def);
+                baselines.len() - 1
+            });
+            slot.insert(index);
+        }
+    }
+
+    // Maintenance windows.
+    unique(&mut c, "maintenance_window", file.maintenance_window.iter().map(|w| w.name.as_str()));
+    let mut windows = Vec::new();
+    for (index, spec) in file.maintenance_window.iter().enumerate() {
+        if let Some(window) = validate_window(&mut c, &format!("maintenance_window[{index}]"), spec, start) {
+            windows.push(window);
+        }
+    }
+
+    // Associations.
+    unique(&mut c, "association", file.association.iter().map(|a| a.name.as_str()));
+    let mut associations = Vec::new();
+    for (index, spec) in file.association.iter().enumerate() {
+        let path = format!("association[{index}]");
+        if spec.operation != "Scan" {
+            c.error(
+                &format!("{path}.operation"),
+                format!("association operation `{}` is not supported; associations run `Scan` (use a maintenance window task to Install)", spec.operation),
+            );
+        }
+        let schedule = schedule(&mut c, &format!("{path}.schedule"), &spec.schedule, "UTC", None, None, None, start);
+        let targets = targets(&mut c, &format!("{path}.targets"), &spec.targets);
+        if let (Some(schedule), Some(targets)) = (schedule, targets) {
+            associations.push(AssociationDef { name: spec.name.clone(), schedule, targets });
+        }
+    }
+
+    if !c.collector.is_empty() {
+        return None;
+    }
+    Some(Scenario {
+        source_name: source_name.to_string(),
+        hash,
+        name: meta.name.clone(),
+        description: meta.description.clone(),
+        start,
+        horizon,
+        seed: meta.seed,
+        sample_interval: meta.sample_interval.0,
+        max_events: meta.max_events,
+        agent: agent_def,
+        catalogs,
+        profiles,
+        groups,
+        baselines,
+        patch_groups,
+        default_baselines,
+        windows,
+        associations,
+        effective: file,
+    })
+    .filter(|_| end > start)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn properties(
+    c: &mut Checker,
+    path: &str,
+    os: Os,
+    classification: &Option<String>,
+    severity: &Option<String>,
+    priority: &Option<String>,
+    section: &Option<String>,
+    repository: &Option<String>,
+) -> PatchProperties {
+    let family = os.family();
+    if let Some(value) = classification {
+        let valid = classifications(family);
+        if valid.is_empty() {
+            c.error(
+                &format!("{path}.classification"),
+                format!("{os} patches have no CLASSIFICATION; use priority, section and repository"),
+            );
+        } else if !valid.contains(&value.as_str()) {
+            c.error(
+                &format!("{path}.classification"),
+                format!("`{value}` is not a {os} classification; expected one of: {}", valid.join(", ")),
+            );
+        }
+    }
+    if let Some(value) = severity {
+        let valid = severities(os);
+        if valid.is_empty() {
+            c.error(&format!("{path}.severity"), format!("{os} patches have no vendor severity; use priority"));
+        } else if !valid.contains(&value.as_str()) {
+            c.error(
+                &format!("{path}.severity"),
+                format!("`{value}` is not a {os} severity; expected one of: {}", valid.join(", ")),
+            );
+        }
+    }
+    if family != Family::Apt {
+        for (key, value) in [("priority", priority), ("section", section), ("repository", repository)] {
+            if value.is_some() {
+                c.error(
+                    &format!("{path}.{key}"),
+                    format!("`{key}` applies to Debian and Ubuntu patches only, not {os}"),
+                );
+            }
+        }
+    } else if let Some(value) = priority
+        && !APT_PRIORITIES.contains(&value.as_str())
+    {
+        c.error(
+            &format!("{path}.priority"),
+            format!("`{value}` is not a priority; expected one of: {}", APT_PRIORITIES.join(", ")),
+        );
+    }
+    PatchProperties {
+        classification: classification.clone(),
+        severity: severity.clone(),
+        priority: priority.clone(),
+        section: section.clone(),
+        repository: repository.clone(),
+    }
+}
+
+fn validate_patches(c: &mut Checker, path: &str, os: Os, spec: &schema::CatalogSpec, _start: SimTime) -> Vec<PatchDef> {
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<&str, SimTime> = BTreeMap::new();
+    let prefix = spec.generator.as_ref().map(|g| g.id_prefix.as_str()).filter(|p| !p.is_empty());
+    for (index, patch) in spec.patch.iter().enumerate() {
+        let ppath = format!("{path}.patch[{index}]");
+        if patch.id.is_empty() || patch.id.len() > 100 {
+            c.error(&format!("{ppath}.id"), "a patch id has 1 to 100 characters");
+        }
+        if let Some(prefix) = prefix
+            && patch
+                .id
+                .strip_prefix(prefix)
+                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+        {
+            c.error(
+                &format!("{ppath}.id"),
+                format!("`{}` looks like a generated id (prefix `{prefix}`); pick another id", patch.id),
+            );
+        }
+        if seen.insert(patch.id.as_str(), patch.released.0).is_some() {
+            c.error(&format!("{ppath}.id"), format!("patch id `{}` is used twice in this catalog", patch.id));
+        }
+        for (s, older) in patch.supersedes.iter().enumerate() {
+            match seen.get(older.as_str()) {
+                Some(released) if *released <= patch.released.0 && older != &patch.id => {}
+                _ => c.error(
+                    &format!("{ppath}.supersedes[{s}]"),
+                    format!(
+                        "`{older}` must be a patch listed earlier in this catalog and released no later than `{}`",
+                        patch.id
+                    ),
+                ),
+            }
+        }
+        if let Some(product) = &patch.product
+            && !spec.products.contains(product)
+        {
+            c.error(&format!("{ppath}.product"), format!("`{product}` is not one of the catalog's products"));
+        }
+        if !(patch.download_mb.is_finite() && patch.download_mb >= 0.0) {
+            c.error(&format!("{ppath}.download_mb"), "the download size must be zero or more MB");
+        }
+        let props = properties(
+            c,
+            &ppath,
+            os,
+            &patch.classification,
+            &patch.severity,
+            &patch.priority,
+            &patch.section,
+            &patch.repository,
+        );
+        out.push(PatchDef {
+            id: patch.id.clone(),
+            package: patch.package.clone(),
+            product: patch.product.clone(),
+            properties: props,
+            released: patch.released.0,
+            reboot_required: patch.reboot_required,
+            download_mb: patch.download_mb,
+            install_duration: patch.install_duration.0,
+            supersedes: patch.supersedes.clone(),
+        });
+    }
+    out
+}
+
+fn validate_generator(
+    c: &mut Checker,
+    path: &str,
+    os: Os,
+    spec: &schema::CatalogSpec,
+    generator: &schema::GeneratorSpec,
+    start: SimTime,
+) -> Option<GeneratorDef> {
+    let gpath = format!("{path}.generator");
+    if generator.id_prefix.is_empty() {
+        c.error(&format!("{gpath}.id_prefix"), "give generated patches an id prefix, e.g. `ALAS2023-2026-`");
+    }
+    if generator.stream.is_empty() {
+        c.error(&format!("{gpath}.stream"), "a generator needs at least one [[catalog.generator.stream]]");
+    }
+    if spec.packages == 0 && generator.stream.iter().any(|s| s.package.is_none()) {
+        c.error(
+            &format!("{path}.packages"),
+            "streams without a `package` pick among the catalog's packages; set `packages` above 0",
+        );
+    }
+    let mut streams = Vec::new();
+    for (index, stream) in generator.stream.iter().enumerate() {
+        let spath = format!("{gpath}.stream[{index}]");
+        let props = properties(
+            c,
+            &spath,
+            os,
+            &stream.classification,
+            &stream.severity,
+            &stream.priority,
+            &stream.section,
+            &stream.repository,
+        );
+        c.probability(&format!("{spath}.reboot_share"), stream.reboot_share);
+        let [low, high] = stream.download_mb;
+        if !(low.is_finite() && high.is_finite() && 0.0 <= low && low <= high) {
+            c.error(
+                &format!("{spath}.download_mb"),
+                format!("[{low}, {high}] must be a range of sizes with 0 <= low <= high"),
+            );
+        }
+        let [short, long] = stream.install_duration;
+        if short.0 > long.0 {
+            c.error(
+                &format!("{spath}.install_duration"),
+                format!("[{}, {}] must be a range with the shorter duration first", short.0, long.0),
+            );
+        }
+        let process = match (stream.per_week, &stream.schedule, stream.per_release) {
+            (Some(per_week), None, None) => {
+                if !(per_week.is_finite() && per_week >= 0.0) {
+                    c.error(&format!("{spath}.per_week"), format!("{per_week} must be zero or more patches a week"));
+                    None
+                } else {
+                    Some(ReleaseProcess::Poisson { per_week })
+                }
+            }
+            (None, Some(text), Some(per_release)) => {
+                if !(per_release.is_finite() && per_release >= 0.0) {
+                    c.error(
+                        &format!("{spath}.per_release"),
+                        format!("{per_release} must be zero or more patches a release"),
+                    );
+                }
+                schedule(c, &format!("{spath}.schedule"), text, "UTC", None, None, None, start - generator.backlog.0)
+                    .map(|s| ReleaseProcess::Batches { schedule: Box::new(s), per_release })
+            }
+            _ => {
+                c.error(&spath, "give either `per_week`, or both `schedule` and `per_release`");
+                None
+            }
+        };
+        if let Some(process) = process {
+            streams.push(StreamDef {
+                properties: props,
+                package: stream.package.clone(),
+                process,
+                reboot_share: stream.reboot_share,
+                download_mb: (low, high),
+                install_duration: (short.0, long.0),
+                supersede_previous: stream.supersede_previous,
+            });
+        }
+    }
+    Some(GeneratorDef { backlog: generator.backlog.0, id_prefix: generator.id_prefix.clone(), streams })
+}
+
+fn validate_baseline(c: &mut Checker, path: &str, spec: &schema::BaselineSpec) -> Option<BaselineDef> {
+    c.aws_name(&format!("{path}.name"), &spec.name, "baseline");
+    if spec.name.starts_with("AWS-") {
+        c.error(&format!("{path}.name"), "names starting with `AWS-` are reserved for predefined baselines");
+    }
+    let os = c.parse(&format!("{path}.os"), Os::parse(&spec.os))?;
+    if spec.rule.len() > 10 {
+        c.error(&format!("{path}.rule"), format!("{} approval rules; a baseline has at most 10", spec.rule.len()));
+    }
+    let mut rules = Vec::new();
+    for (index, rule) in spec.rule.iter().enumerate() {
+        let rpath = format!("{path}.rule[{index}]");
+        if rule.filters.len() > 4 {
+            c.error(&format!("{rpath}.filters"), format!("{} filters; a rule has at most 4", rule.filters.len()));
+        }
+        let mut filters = Vec::new();
+        for (key, values) in &rule.filters {
+            let fpath = format!("{rpath}.filters.{key}");
+            let Some(filter_key) = c.parse(&fpath, FilterKey::parse(key, os)) else { continue };
+            if values.is_empty() || values.len() > 20 {
+                c.error(&fpath, "a filter takes 1 to 20 values");
+            }
+            if values.iter().any(|v| v.is_empty() || v.len() > 64) {
+                c.error(&fpath, "filter values have 1 to 64 characters");
+            }
+            filters.push((filter_key, values.clone()));
+        }
+        let days = match rule.approve_after_days {
+            Some(_) if os.family() == Family::Apt => {
+                c.error(
+                    &format!("{rpath}.approve_after_days"),
+                    format!("{os} has no reliable release dates, so AWS does not support ApproveAfterDays there"),
+                );
+                0
+            }
+            Some(days) if days > 360 => {
+                c.error(&format!("{rpath}.approve_after_days"), format!("{days} days; ApproveAfterDays is 0 to 360"));
+                0
+            }
+            Some(days) => days,
+            None => 0,
+        };
+        let level = c
+            .parse(&format!("{rpath}.compliance_level"), ComplianceLevel::parse(&rule.compliance_level))
+            .unwrap_or_default();
+        rules.push(RuleDef {
+            filters,
+            approve_after_days: days,
+            compliance_level: level,
+            enable_non_security: rule.enable_non_security,
+        });
+    }
+    for (key, list) in [("approved_patches", &spec.approved_patches), ("rejected_patches", &spec.rejected_patches)] {
+        if list.len() > 50 {
+            c.error(&format!("{path}.{key}"), format!("{} entries; AWS allows at most 50", list.len()));
+        }
+        for (index, entry) in list.iter().enumerate() {
+            if entry.is_empty() || entry.len() > 100 || entry.matches('*').count() > 1 {
+                c.error(
+                    &format!("{path}.{key}[{index}]"),
+                    format!("`{entry}` must have 1 to 100 characters and at most one `*`"),
+                );
+            }
+        }
+    }
+    let level = c
+        .parse(
+            &format!("{path}.approved_patches_compliance_level"),
+            ComplianceLevel::parse(&spec.approved_patches_compliance_level),
+        )
+        .unwrap_or_default();
+    let action = match spec.rejected_patches_action.as_str() {
+        "ALLOW_AS_DEPENDENCY" => RejectedAction::AllowAsDependency,
+        "BLOCK" => RejectedAction::Block,
+        other => {
+            c.error(
+                &format!("{path}.rejected_patches_action"),
+                format!("`{other}`; expected ALLOW_AS_DEPENDENCY or BLOCK"),
+            );
+            RejectedAction::AllowAsDependency
+        }
+    };
+    Some(BaselineDef {
+        name: spec.name.clone(),
+        os,
+        rules,
+        approved_patches: spec.approved_patches.clone(),
+        approved_patches_compliance_level: level,
+        rejected_patches: spec.rejected_patches.clone(),
+        rejected_patches_action: action,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn schedule(
+    c: &mut Checker,
+    path: &str,
+    text: &str,
+    timezone: &str,
+    offset: Option<u8>,
+    start_date: Option<SimTime>,
+    end_date: Option<SimTime>,
+    created_at: SimTime,
+) -> Option<WindowSchedule> {
+    let expr = match ScheduleExpr::parse(text) {
+        Ok(expr) => expr,
+        Err(error) => {
+            c.error(path, format!("schedule `{text}` does not parse: {error}"));
+            return None;
+        }
+    };
+    match WindowSchedule::new(expr, timezone, offset, start_date.map(|t| t.0), end_date.map(|t| t.0), created_at.0) {
+        Ok(schedule) => Some(schedule),
+        Err(error) => {
+            c.error(path, error.to_string());
+            None
+        }
+    }
+}
+
+fn targets(c: &mut Checker, path: &str, specs: &[String]) -> Option<Vec<Target>> {
+    if specs.is_empty() {
+        c.error(path, "list at least one target");
+        return None;
+    }
+    let mut out = Vec::new();
+    for (index, spec) in specs.iter().enumerate() {
+        out.push(c.parse(&format!("{path}[{index}]"), Target::parse(spec))?);
+    }
+    Some(out)
+}
+
+fn validate_window(c: &mut Checker, path: &str, spec: &schema::WindowSpec, start: SimTime) -> Option<WindowDef> {
+    c.aws_name(&format!("{path}.name"), &spec.name, "maintenance window");
+    if !(1..=24).contains(&spec.duration_hours) {
+        c.error(&format!("{path}.duration_hours"), format!("{} hours; Duration is 1 to 24", spec.duration_hours));
+    }
+    if spec.cutoff_hours > 23 {
+        c.error(&format!("{path}.cutoff_hours"), format!("{} hours; Cutoff is 0 to 23", spec.cutoff_hours));
+    } else if spec.cutoff_hours >= spec.duration_hours {
+        c.error(
+            &format!("{path}.cutoff_hours"),
+            format!(
+                "the cutoff ({} h) must be shorter than the duration ({} h), or no task could ever start",
+                spec.cutoff_hours, spec.duration_hours
+            ),
+        );
+    }
+    let schedule = schedule(
+        c,
+        &format!("{path}.schedule"),
+        &spec.schedule,
+        &spec.timezone,
+        spec.offset_days,
+        spec.start_date.map(|i| i.0),
+        spec.end_date.map(|i| i.0),
+        start,
+    );
+    let targets = targets(c, &format!("{path}.targets"), &spec.targets);
+    if spec.task.is_empty() {
+        c.error(&format!("{path}.task"), "a window needs at least one [[maintenance_window.task]]");
+    }
+    let mut tasks = Vec::new();
+    let mut task_names = BTreeSet::new();
+    for (index, task) in spec.task.iter().enumerate() {
+        let tpath = format!("{path}.task[{index}]");
+        if !task_names.insert(task.name.as_str()) {
+            c.error(&format!("{tpath}.name"), format!("task name `{}` is used twice in this window", task.name));
+        }
+        let operation = c.parse(&format!("{tpath}.operation"), Operation::parse(&task.operation));
+        let reboot = c.parse(&format!("{tpath}.reboot_option"), RebootOption::parse(&task.reboot_option));
+        let concurrency = c.parse(&format!("{tpath}.max_concurrency"), RateValue::parse(&task.max_concurrency, false));
+        let errors = c.parse(&format!("{tpath}.max_errors"), RateValue::parse(&task.max_errors, true));
+        if let (Some(operation), Some(reboot_option), Some(max_concurrency), Some(max_errors)) =
+            (operation, reboot, concurrency, errors)
+        {
+            tasks.push(TaskDef {
+                name: task.name.clone(),
+                priority: task.priority,
+                operation,
+                reboot_option,
+                max_concurrency,
+                max_errors,
+            });
+        }
+    }
+    Some(WindowDef {
+        name: spec.name.clone(),
+        schedule: schedule?,
+        enabled: spec.enabled,
+        duration: SimDuration::hours(spec.duration_hours as i64),
+        cutoff: SimDuration::hours(spec.cutoff_hours as i64),
+        targets: targets?,
+        tasks,
+    })
+}

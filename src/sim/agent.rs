@@ -1,0 +1,291 @@
+//! AWS-RunPatchBaseline on one instance: Scan reports; Install installs the approved,
+//! applicable, missing patches, then reboots or not, then reports.
+//!
+//! An Install is decided when it starts: the approved set it sees is the baseline as of
+//! that instant (the snapshot of a window execution), and its per-patch failures are drawn
+//! from the instance's own random stream, keyed by the instance and its operation count.
+//! Its effects and its report apply when it finishes.
+//!
+//! Decisions:
+//! - The reboot of RebootIfNeeded happens inside the invocation, and its time is part of it.
+//!   It happens when the Install installed at least one patch or a patch was already
+//!   pending reboot; the patch's own reboot flag is not consulted, as AWS does not.
+//! - Under NoReboot, every patch this Install installed is INSTALLED_PENDING_REBOOT until a
+//!   later Install reboots. Exposure ends when a patch is effective: at installation,
+//!   or at the reboot for a patch that needs one.
+//! - On Linux the newest approved version wins: a missing patch superseded by another
+//!   missing approved patch is not installed on its own; installing the newer one makes
+//!   every patch it supersedes present.
+//! - An Install that arrives while another operation runs on the instance fails at once
+//!   (the package manager's lock is held) and counts toward MaxErrors.
+
+use super::{PROGRESS_THRESHOLDS, Sim, check_thresholds};
+use crate::bitset::{BitSet, bits_of, for_each_and_and_not};
+use crate::compliance::{EvaluationInput, InstanceReport, Operation, RebootOption, evaluate};
+use crate::rng::{Purpose, Stream};
+use crate::time::{SimDuration, SimTime};
+
+/// An operation under way on an instance: what it will change when it finishes.
+#[derive(Clone, Debug)]
+pub struct PendingOperation {
+    pub operation: Operation,
+    pub reboot_option: RebootOption,
+    pub end: SimTime,
+    /// Patches present after the operation that were not before (with superseded ones).
+    pub newly_installed: Vec<u32>,
+    /// Patches whose install failed.
+    pub failed: Vec<u32>,
+    /// The instance rebooted at the end of the operation.
+    pub rebooted: bool,
+    pub report: InstanceReport,
+    pub succeeded: bool,
+}
+
+impl Sim<'_> {
+    /// The report a Scan started at `now` produces.
+    pub(crate) fn scan_report(&self, instance: u32, now: SimTime) -> InstanceReport {
+        let instances = &self.world.instances;
+        let index = instance as usize;
+        let group = &self.world.groups[instances.group[index] as usize];
+        let previous = instances.report[index].as_ref();
+        self.report_for(
+            instance,
+            &instances.installed[index],
+            &instances.failed[index],
+            &instances.pending_reboot[index],
+            Operation::Scan,
+            previous.map_or(RebootOption::RebootIfNeeded, |r| r.reboot_option),
+            now,
+            now + self.scenario.agent.scan_duration,
+            previous.and_then(|r| r.last_no_reboot_install),
+            group.baseline,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn report_for(
+        &self,
+        instance: u32,
+        installed: &BitSet,
+        failed: &[u32],
+        pending_reboot: &[u32],
+        operation: Operation,
+        reboot_option: RebootOption,
+        start: SimTime,
+        end: SimTime,
+        last_no_reboot_install: Option<SimTime>,
+        baseline: u16,
+    ) -> InstanceReport {
+        let group = &self.world.groups[self.world.instances.group[instance as usize] as usize];
+        let input = EvaluationInput {
+            baseline: &self.world.baselines[baseline as usize],
+            security: &self.world.security[group.catalog],
+            applicable: &self.world.profiles[group.profile].applicable,
+            installed,
+            failed,
+            pending_reboot,
+        };
+        let (counts, [critical, security, other], severity) = evaluate(&input);
+        InstanceReport {
+            operation,
+            reboot_option,
+            start,
+            end,
+            baseline,
+            counts,
+            critical_non_compliant: critical,
+            security_non_compliant: security,
+            other_non_compliant: other,
+            overall_severity: severity,
+            last_no_reboot_install,
+        }
+    }
+
+    /// Plans an operation started at `now` on `instance`.
+    pub(crate) fn plan_operation(
+        &mut self,
+        instance: u32,
+        operation: Operation,
+        reboot_option: RebootOption,
+        now: SimTime,
+    ) -> PendingOperation {
+        let index = instance as usize;
+        let group_index = self.world.instances.group[index] as usize;
+        let started = crate::metrics::now_ns();
+        let plan = match operation {
+            Operation::Scan => {
+                let report = self.scan_report(instance, now);
+                PendingOperation {
+                    operation,
+                    reboot_option,
+                    end: report.end,
+                    newly_installed: Vec::new(),
+                    failed: self.world.instances.failed[index].clone(),
+                    rebooted: false,
+                    report,
+                    succeeded: true,
+                }
+            }
+            Operation::Install => self.plan_install(instance, group_index, reboot_option, now),
+        };
+        self.metrics.record_evaluation(crate::metrics::now_ns() - started);
+        plan
+    }
+
+    fn plan_install(
+        &mut self,
+        instance: u32,
+        group_index: usize,
+        reboot_option: RebootOption,
+        now: SimTime,
+    ) -> PendingOperation {
+        let index = instance as usize;
+        let world = &self.world;
+        let group = &world.groups[group_index];
+        let catalog = &world.catalogs[group.catalog];
+        let baseline = &world.baselines[group.baseline as usize];
+        let applicable = &world.profiles[group.profile].applicable;
+        let installed = &world.instances.installed[index];
+
+        let mut missing: Vec<u32> = Vec::new();
+        for_each_and_and_not(&baseline.approved, applicable, installed, |w, word| {
+            missing.extend(bits_of(w, word).map(|p| p as u32));
+        });
+        // Newest approved version wins: skip a patch whose successor is also missing.
+        let in_missing = |patch: u32| missing.binary_search(&patch).is_ok();
+        let to_install: Vec<u32> = missing
+            .iter()
+            .copied()
+            .filter(|&patch| {
+                let mut next = catalog.patches[patch as usize].superseded_by;
+                while let Some(newer) = next {
+                    if in_missing(newer) {
+                        return false;
+                    }
+                    next = catalog.patches[newer as usize].superseded_by;
+                }
+                true
+            })
+            .collect();
+
+        let operation_number = world.instances.operations[index];
+        let entity = ((instance as u64) << 24) | (operation_number as u64 & 0xFF_FFFF);
+        let mut rng = Stream::new(self.seed, entity, Purpose::InstallOutcome);
+        let failure = self.scenario.groups[group_index].install_failure_probability;
+        let mut after = installed.clone();
+        let mut newly: Vec<u32> = Vec::new();
+        let mut failed: Vec<u32> = Vec::new();
+        let mut download_mb = 0.0;
+        let mut install_time = SimDuration(0);
+        for &patch in &to_install {
+            let p = &catalog.patches[patch as usize];
+            download_mb += p.download_mb;
+            install_time = install_time + p.install_duration;
+            if rng.chance(failure) {
+                failed.push(patch);
+                continue;
+            }
+            for covered in std::iter::once(patch).chain(catalog.superseded_chain(patch)) {
+                if !after.contains(covered as usize) {
+                    after.insert(covered as usize);
+                    newly.push(covered);
+                }
+            }
+        }
+        newly.sort_unstable();
+        let pending_before = &world.instances.pending_reboot[index];
+        let rebooted =
+            reboot_option == RebootOption::RebootIfNeeded && (!newly.is_empty() || !pending_before.is_empty());
+        let pending_after: Vec<u32> = if rebooted {
+            Vec::new()
+        } else if reboot_option == RebootOption::NoReboot {
+            let mut all = pending_before.clone();
+            all.extend(newly.iter().copied());
+            all.sort_unstable();
+            all.dedup();
+            all
+        } else {
+            pending_before.clone()
+        };
+        let agent = &self.scenario.agent;
+        let download = SimDuration((download_mb * 8.0 / agent.download_mbps).ceil() as i64);
+        let mut duration = agent.install_overhead + download + install_time;
+        if rebooted {
+            duration = duration + agent.reboot_duration;
+        }
+        let end = now + duration;
+        let previous_no_reboot = world.instances.report[index].and_then(|r| r.last_no_reboot_install);
+        let last_no_reboot =
+            if reboot_option == RebootOption::NoReboot && !newly.is_empty() { Some(now) } else { previous_no_reboot };
+        let report = self.report_for(
+            instance,
+            &after,
+            &failed,
+            &pending_after,
+            Operation::Install,
+            reboot_option,
+            now,
+            end,
+            last_no_reboot,
+            group.baseline,
+        );
+        self.world.instances.operations[index] = operation_number.wrapping_add(1);
+        PendingOperation {
+            operation: Operation::Install,
+            reboot_option,
+            end,
+            succeeded: failed.is_empty(),
+            newly_installed: newly,
+            failed,
+            rebooted,
+            report,
+        }
+    }
+
+    /// Applies a finished operation: patch state, exposure, patch progress, report.
+    pub(crate) fn apply_operation(&mut self, instance: u32, plan: PendingOperation, now: SimTime) {
+        let index = instance as usize;
+        let group = &self.world.groups[self.world.instances.group[index] as usize];
+        let (catalog_index, report_group, baseline) =
+            (group.catalog, group.report_group as usize, group.baseline as usize);
+        let catalog = &self.world.catalogs[catalog_index];
+        let ever = &self.world.approved_before_end[baseline];
+        let histogram = &mut self.exposure[report_group];
+        let mut record = |patch: u32| {
+            if ever.contains(patch as usize) {
+                let released = catalog.patches[patch as usize].released;
+                histogram.saturating_record(now.since(released).0.max(0) as u64);
+            }
+        };
+        let instances = &mut self.world.instances;
+        if plan.operation == Operation::Install {
+            if plan.rebooted {
+                for &patch in &instances.pending_reboot[index] {
+                    if catalog.patches[patch as usize].reboot_required {
+                        record(patch);
+                    }
+                }
+                instances.pending_reboot[index].clear();
+            }
+            for &patch in &plan.newly_installed {
+                instances.installed[index].insert(patch as usize);
+                let needs_reboot = catalog.patches[patch as usize].reboot_required;
+                if plan.rebooted || !needs_reboot {
+                    record(patch);
+                }
+                let progress = &mut self.progress[catalog_index][patch as usize];
+                progress.installed += 1;
+                check_thresholds(progress, self.world.applicable_instances[catalog_index][patch as usize], now);
+            }
+            if plan.reboot_option == crate::compliance::RebootOption::NoReboot {
+                let pending = &mut instances.pending_reboot[index];
+                pending.extend(plan.newly_installed.iter().copied());
+                pending.sort_unstable();
+                pending.dedup();
+            }
+            instances.failed[index] = plan.failed;
+        }
+        let _ = PROGRESS_THRESHOLDS;
+        self.set_report(instance, plan.report);
+    }
+}

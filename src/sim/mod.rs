@@ -1,0 +1,326 @@
+//! The patching model driven by the engine: one closed [`Event`] enum, dispatched in one
+//! `match` in [`Sim::handle`]. Handlers change the world and schedule further events.
+//!
+//! Cohorts: a scan association's tick is one event, whatever the number of targets. Its
+//! targets are evaluated in parallel in fixed-size chunks and the reports are applied in
+//! instance order, so results do not depend on the number of threads.
+
+mod agent;
+mod windows;
+pub mod world;
+
+use hdrhistogram::Histogram;
+use rayon::prelude::*;
+
+use crate::compliance::{GroupCounters, InstanceReport};
+use crate::engine::{Model, RunLimits, RunOutcome, Scheduler, run};
+use crate::metrics::{CoreMetrics, now_ns};
+use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
+use crate::window::Target;
+
+pub use agent::PendingOperation;
+pub use windows::{Execution, ExecutionRecord};
+pub use world::{NO_PATCH_GROUP, World};
+
+/// Everything that happens in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A patch becomes approved under a baseline.
+    Approve { baseline: u16, patch: u32 },
+    /// A scan association fires: its targets are scanned as one cohort.
+    AssociationTick { association: u16 },
+    /// A maintenance window's schedule fires: an execution starts.
+    WindowTick { window: u16 },
+    /// An invocation of a window task finished on an instance.
+    InvocationDone { execution: u32, task: u16, instance: u32 },
+    /// Compliance counters are sampled.
+    Sample,
+}
+
+/// How far a patch has spread over the instances it applies to.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PatchProgress {
+    pub installed: u32,
+    /// When 50%, 90% and 100% of applicable instances first had it.
+    pub reached: [Option<SimTime>; 3],
+}
+
+pub const PROGRESS_THRESHOLDS: [u32; 3] = [50, 90, 100];
+
+/// The model.
+pub struct Sim<'s> {
+    pub scenario: &'s Scenario,
+    pub seed: u64,
+    pub world: World,
+    pub end: SimTime,
+    /// Current counters per reporting group.
+    pub counters: Vec<GroupCounters>,
+    /// Snapshots of the counters: (instant, per reporting group).
+    pub samples: Vec<(SimTime, Vec<GroupCounters>)>,
+    /// Exposure (release to effective installation) per reporting group, in seconds.
+    pub exposure: Vec<Histogram<u64>>,
+    /// Pairs still exposed at the end, per reporting group (counted into `exposure` at
+    /// the horizon by [`Sim::finish`]).
+    pub exposed_at_end: Vec<u64>,
+    pub progress: Vec<Vec<PatchProgress>>,
+    pub executions: Vec<Execution>,
+    pub running_execution: Vec<Option<u32>>,
+    pub window_records: Vec<ExecutionRecord>,
+    pub inflight: Vec<Option<Box<PendingOperation>>>,
+    pub metrics: CoreMetrics,
+    pub scans_by_association: u64,
+}
+
+/// Chunk size of parallel cohort evaluation. Fixed, so that the split of work never depends
+/// on the number of threads.
+const COHORT_CHUNK: usize = 2_048;
+
+pub fn exposure_histogram() -> Histogram<u64> {
+    // One second to twenty years, three significant figures.
+    Histogram::new_with_bounds(1, 20 * 366 * 86_400, 3).expect("static bounds are valid")
+}
+
+impl<'s> Sim<'s> {
+    pub fn new(scenario: &'s Scenario, seed: u64) -> Result<(Sim<'s>, Scheduler<Event>), String> {
+        let build_start = now_ns();
+        let world = World::build(scenario, seed)?;
+        let groups = world.report_groups.len();
+        let mut counters = vec![GroupCounters::default(); groups];
+        for group in &world.groups {
+            let counter = &mut counters[group.report_group as usize];
+            counter.instances += group.count as u64;
+            counter.unreported += group.count as u64;
+        }
+        let progress = world
+            .catalogs
+            .iter()
+            .enumerate()
+            .map(|(c, catalog)| {
+                (0..catalog.len())
+                    .map(|p| {
+                        let mut progress =
+                            PatchProgress { installed: world.initially_installed[c][p], reached: [None; 3] };
+                        check_thresholds(&mut progress, world.applicable_instances[c][p], scenario.start);
+                        progress
+                    })
+                    .collect()
+            })
+            .collect();
+        let instances = world.instances.len();
+        let mut sim = Sim {
+            scenario,
+            seed,
+            end: scenario.end(),
+            counters,
+            samples: Vec::new(),
+            exposure: (0..groups).map(|_| exposure_histogram()).collect(),
+            exposed_at_end: vec![0; groups],
+            progress,
+            executions: Vec::new(),
+            running_execution: vec![None; scenario.windows.len()],
+            window_records: Vec::new(),
+            inflight: (0..instances).map(|_| None).collect(),
+            metrics: CoreMetrics::default(),
+            scans_by_association: 0,
+            world,
+        };
+        let mut scheduler = Scheduler::new(scenario.start);
+        sim.schedule_initial(&mut scheduler);
+        sim.metrics.build_ns = now_ns() - build_start;
+        Ok((sim, scheduler))
+    }
+
+    fn schedule_initial(&mut self, scheduler: &mut Scheduler<Event>) {
+        let start = self.scenario.start;
+        // Samples at every interval from the start, plus days 7 and 14 for the summary.
+        let mut sample_times: Vec<SimTime> = Vec::new();
+        let mut t = start;
+        while t < self.end {
+            sample_times.push(t);
+            t = t + self.scenario.sample_interval;
+        }
+        for day in [7, 14] {
+            let at = start + SimDuration::days(day);
+            if at < self.end && !sample_times.contains(&at) {
+                sample_times.push(at);
+            }
+        }
+        sample_times.sort();
+        for at in sample_times {
+            scheduler.schedule(at, Event::Sample);
+        }
+        // Approvals that happen during the run.
+        for (b, baseline) in self.world.baselines.iter().enumerate() {
+            for (p, approval) in baseline.approvals.iter().enumerate() {
+                if let Some(at) = approval.at
+                    && at > start
+                    && at < self.end
+                {
+                    scheduler.schedule(at, Event::Approve { baseline: b as u16, patch: p as u32 });
+                }
+            }
+        }
+        for (index, association) in self.scenario.associations.iter().enumerate() {
+            if let Some(at) = association.schedule.next_after(start.0 - 1)
+                && at < self.end.0
+            {
+                scheduler.schedule(SimTime(at), Event::AssociationTick { association: index as u16 });
+            }
+        }
+        for (index, window) in self.scenario.windows.iter().enumerate() {
+            if !window.enabled {
+                continue;
+            }
+            if let Some(at) = window.schedule.next_after(start.0 - 1)
+                && at < self.end.0
+            {
+                scheduler.schedule(SimTime(at), Event::WindowTick { window: index as u16 });
+            }
+        }
+    }
+
+    /// Runs to the horizon or the event limit.
+    pub fn run(&mut self, scheduler: &mut Scheduler<Event>, observe: impl FnMut(SimTime, u64)) -> RunOutcome {
+        let limits = RunLimits { horizon: self.end, max_events: self.scenario.max_events };
+        let run_start = now_ns();
+        let outcome = run(self, scheduler, limits, 4_096, observe);
+        self.metrics.run_ns = now_ns() - run_start;
+        self.finish(outcome.stopped_at);
+        outcome
+    }
+
+    /// Closes the run at `at`: a last sample, and the pairs still exposed counted at `at`.
+    fn finish(&mut self, at: SimTime) {
+        if self.samples.last().is_none_or(|(t, _)| *t != at) {
+            self.samples.push((at, self.counters.clone()));
+        }
+        let instances = &self.world.instances;
+        for (group_index, group) in self.world.groups.iter().enumerate() {
+            let _ = group_index;
+            let catalog = &self.world.catalogs[group.catalog];
+            let ever = &self.world.approved_before_end[group.baseline as usize];
+            let applicable = &self.world.profiles[group.profile].applicable;
+            let histogram = &mut self.exposure[group.report_group as usize];
+            let open = &mut self.exposed_at_end[group.report_group as usize];
+            for instance in group.first..group.first + group.count {
+                let installed = &instances.installed[instance as usize];
+                crate::bitset::for_each_and_and_not(ever, applicable, installed, |w, word| {
+                    for patch in crate::bitset::bits_of(w, word) {
+                        let released = catalog.patches[patch].released;
+                        if released < at {
+                            histogram.saturating_record(at.since(released).0 as u64);
+                            *open += 1;
+                        }
+                    }
+                });
+                for &patch in &instances.pending_reboot[instance as usize] {
+                    let p = &catalog.patches[patch as usize];
+                    if p.reboot_required && ever.contains(patch as usize) {
+                        histogram.saturating_record(at.since(p.released).0.max(0) as u64);
+                        *open += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Instances matched by any of `targets`, in instance order. Resolved when called, so
+    /// each execution sees the fleet as it is then.
+    pub fn resolve_targets(&self, targets: &[Target]) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (index, group) in self.world.groups.iter().enumerate() {
+            let tags = &self.scenario.groups[index].tags;
+            if targets.iter().any(|t| t.matches(tags)) {
+                out.extend(group.first..group.first + group.count);
+            }
+        }
+        out
+    }
+
+    /// Replaces an instance's report and keeps the group counters in step.
+    pub fn set_report(&mut self, instance: u32, report: InstanceReport) {
+        let group = self.world.instances.group[instance as usize] as usize;
+        let report_group = self.world.groups[group].report_group as usize;
+        let slot = &mut self.world.instances.report[instance as usize];
+        let counters = &mut self.counters[report_group];
+        counters.apply(slot.as_ref(), -1);
+        counters.apply(Some(&report), 1);
+        *slot = Some(report);
+    }
+
+    fn scan_cohort(&mut self, now: SimTime, targets: &[u32]) {
+        let sim: &Sim = self;
+        let chunks: Vec<(Vec<InstanceReport>, CoreMetrics)> = targets
+            .par_chunks(COHORT_CHUNK)
+            .map(|chunk| {
+                let mut metrics = CoreMetrics::default();
+                let reports = chunk
+                    .iter()
+                    .map(|&instance| {
+                        let started = now_ns();
+                        let report = sim.scan_report(instance, now);
+                        metrics.record_evaluation(now_ns() - started);
+                        report
+                    })
+                    .collect();
+                (reports, metrics)
+            })
+            .collect();
+        let mut position = 0;
+        for (reports, metrics) in chunks {
+            self.metrics.merge(&metrics);
+            for report in reports {
+                self.set_report(targets[position], report);
+                position += 1;
+            }
+        }
+        self.scans_by_association += targets.len() as u64;
+    }
+}
+
+fn check_thresholds(progress: &mut PatchProgress, applicable: u32, now: SimTime) {
+    if applicable == 0 {
+        return;
+    }
+    for (slot, percent) in progress.reached.iter_mut().zip(PROGRESS_THRESHOLDS) {
+        if slot.is_none() && progress.installed as u64 * 100 >= percent as u64 * applicable as u64 {
+            *slot = Some(now);
+        }
+    }
+}
+
+impl Model for Sim<'_> {
+    type Event = Event;
+
+    fn handle(&mut self, now: SimTime, event: Event, scheduler: &mut Scheduler<Event>) {
+        match event {
+            Event::Approve { baseline, patch } => {
+                self.world.baselines[baseline as usize].approved.insert(patch as usize);
+            }
+            Event::AssociationTick { association } => {
+                let def = &self.scenario.associations[association as usize];
+                let targets = self.resolve_targets(&def.targets);
+                self.scan_cohort(now, &targets);
+                // The next tick is scheduled even beyond the horizon: the engine stops there,
+                // and a run that covers its horizon says so.
+                if let Some(next) = def.schedule.next_after(now.0) {
+                    scheduler.schedule(SimTime(next), Event::AssociationTick { association });
+                }
+            }
+            Event::WindowTick { window } => {
+                self.window_tick(now, window, scheduler);
+                let def = &self.scenario.windows[window as usize];
+                if let Some(next) = def.schedule.next_after(now.0) {
+                    scheduler.schedule(SimTime(next), Event::WindowTick { window });
+                }
+            }
+            Event::InvocationDone { execution, task, instance } => {
+                self.invocation_done(now, execution, task, instance, scheduler);
+            }
+            Event::Sample => {
+                self.samples.push((now, self.counters.clone()));
+            }
+        }
+    }
+}

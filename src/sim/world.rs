@@ -1,0 +1,227 @@
+//! Building the world from a validated scenario: catalogs, profiles' applicable sets,
+//! compiled baselines, and the fleet's initial state.
+
+use crate::baseline::{CompiledBaseline, compile};
+use crate::bitset::BitSet;
+use crate::catalog::{self, Catalog};
+use crate::fleet::{Instances, patch_group_of};
+use crate::rng::{Purpose, Stream};
+use crate::scenario::Scenario;
+use crate::time::SimTime;
+
+/// A profile built against its catalog.
+pub struct Profile {
+    pub catalog: usize,
+    /// Patches whose package the image carries.
+    pub applicable: BitSet,
+}
+
+/// An instance group built: its instance range and the baseline that applies to it.
+pub struct Group {
+    pub first: u32,
+    pub count: u32,
+    pub catalog: usize,
+    pub profile: usize,
+    pub baseline: u16,
+    /// Index into [`World::report_groups`].
+    pub report_group: u16,
+}
+
+/// Everything the run mutates, plus the compiled, read-only parts it reads.
+pub struct World {
+    pub catalogs: Vec<Catalog>,
+    /// Per catalog: patches that are security updates.
+    pub security: Vec<BitSet>,
+    pub profiles: Vec<Profile>,
+    pub groups: Vec<Group>,
+    pub baselines: Vec<CompiledBaseline>,
+    /// Catalog index of each baseline.
+    pub baseline_catalog: Vec<usize>,
+    /// Per baseline: patches approved at some instant before the end of the run.
+    pub approved_before_end: Vec<BitSet>,
+    /// Names of the reporting groups: patch group tag values, and `(none)` for instances
+    /// without a patch group tag; sorted.
+    pub report_groups: Vec<String>,
+    pub instances: Instances,
+    /// Per catalog and patch: number of instances the patch applies to.
+    pub applicable_instances: Vec<Vec<u32>>,
+    /// Per catalog and patch: number of instances that had it when the run started.
+    pub initially_installed: Vec<Vec<u32>>,
+}
+
+pub const NO_PATCH_GROUP: &str = "(none)";
+
+impl World {
+    pub fn build(scenario: &Scenario, seed: u64) -> Result<World, String> {
+        let start = scenario.start;
+        let end = scenario.end();
+        let mut catalogs = Vec::with_capacity(scenario.catalogs.len());
+        for (index, def) in scenario.catalogs.iter().enumerate() {
+            catalogs.push(catalog::build(def, index, seed, start, end)?);
+        }
+        let security = catalogs
+            .iter()
+            .map(|catalog| {
+                let mut set = BitSet::new(catalog.len());
+                for (index, patch) in catalog.patches.iter().enumerate() {
+                    if patch.security {
+                        set.insert(index);
+                    }
+                }
+                set
+            })
+            .collect();
+        let profiles: Vec<Profile> = scenario
+            .profiles
+            .iter()
+            .enumerate()
+            .map(|(index, def)| {
+                let catalog = &catalogs[def.catalog];
+                let mut rng = Stream::new(seed, index as u64, Purpose::ProfilePackages);
+                let mut has_package = vec![false; catalog.package_names.len()];
+                for (package, slot) in has_package.iter_mut().enumerate() {
+                    let anonymous = (package as u32) < catalog.anonymous_packages;
+                    let core = (package as u32) < catalog.core_packages;
+                    // One draw per anonymous package, whatever the outcome, so the choice of
+                    // one package does not shift the next.
+                    let drawn = anonymous && rng.chance(def.package_share);
+                    *slot = core || drawn || def.packages.contains(&catalog.package_names[package]);
+                }
+                let mut applicable = BitSet::new(catalog.len());
+                for (patch_index, patch) in catalog.patches.iter().enumerate() {
+                    if has_package[patch.package as usize] {
+                        applicable.insert(patch_index);
+                    }
+                }
+                Profile { catalog: def.catalog, applicable }
+            })
+            .collect();
+
+        let baseline_catalog: Vec<usize> =
+            scenario.baselines.iter().map(|b| scenario.catalog_of(b.os).unwrap_or(usize::MAX)).collect();
+        // Baselines for an OS without a catalog have nothing to approve; compile them
+        // against an empty catalog of their OS.
+        let empty_catalogs: Vec<Catalog> = scenario
+            .baselines
+            .iter()
+            .map(|b| {
+                let def = catalog::CatalogDef {
+                    os: b.os,
+                    products: vec![String::new()],
+                    packages: 0,
+                    core_packages: 0,
+                    patches: vec![],
+                    generator: None,
+                };
+                catalog::build(&def, usize::MAX, seed, start, end).expect("an empty catalog builds")
+            })
+            .collect();
+        let mut baselines = Vec::with_capacity(scenario.baselines.len());
+        let mut approved_before_end = Vec::with_capacity(scenario.baselines.len());
+        for (index, def) in scenario.baselines.iter().enumerate() {
+            let catalog = catalogs.get(baseline_catalog[index]).unwrap_or(&empty_catalogs[index]);
+            let mut compiled = compile(def, catalog);
+            let mut ever = BitSet::new(catalog.len());
+            for (patch, approval) in compiled.approvals.iter().enumerate() {
+                if let Some(at) = approval.at {
+                    if at < end {
+                        ever.insert(patch);
+                    }
+                    if at <= start {
+                        compiled.approved.insert(patch);
+                    }
+                }
+            }
+            baselines.push(compiled);
+            approved_before_end.push(ever);
+        }
+
+        let mut report_groups: Vec<String> =
+            scenario.groups.iter().map(|g| patch_group_of(&g.tags).unwrap_or(NO_PATCH_GROUP).to_string()).collect();
+        report_groups.sort();
+        report_groups.dedup();
+
+        let total: usize = scenario.groups.iter().map(|g| g.count as usize).sum();
+        let mut instances = Instances {
+            group: Vec::with_capacity(total),
+            installed: Vec::with_capacity(total),
+            failed: Vec::with_capacity(total),
+            pending_reboot: Vec::with_capacity(total),
+            report: Vec::with_capacity(total),
+            operations: Vec::with_capacity(total),
+            busy: Vec::with_capacity(total),
+        };
+        let mut groups = Vec::with_capacity(scenario.groups.len());
+        let mut prefix_lengths: Vec<Vec<u32>> = vec![Vec::new(); scenario.groups.len()];
+        for (group_index, def) in scenario.groups.iter().enumerate() {
+            let profile = &profiles[def.profile];
+            let catalog = &catalogs[profile.catalog];
+            let os = catalog.os;
+            let patch_group = patch_group_of(&def.tags);
+            let baseline = scenario.resolve_baseline(patch_group, os) as u16;
+            let report_group = report_groups
+                .binary_search_by(|g| g.as_str().cmp(patch_group.unwrap_or(NO_PATCH_GROUP)))
+                .expect("every group's name is listed") as u16;
+            let first = instances.len() as u32;
+            for _ in 0..def.count {
+                let instance = instances.len() as u64;
+                let mut rng = Stream::new(seed, instance, Purpose::InitialPatchLevel);
+                let spread = def.initial_lag_spread.0;
+                let extra = if spread > 0 { rng.range_inclusive(0, spread - 1) } else { 0 };
+                let cutoff = SimTime(start.0 - def.initial_lag.0 - extra);
+                // Patches are in release order: those released by the cutoff are a prefix.
+                let released_by_cutoff = catalog.patches.partition_point(|p| p.released <= cutoff);
+                let mut installed = profile.applicable.clone();
+                installed.clear_from(released_by_cutoff);
+                prefix_lengths[group_index].push(released_by_cutoff as u32);
+                instances.group.push(group_index as u16);
+                instances.installed.push(installed);
+                instances.failed.push(Vec::new());
+                instances.pending_reboot.push(Vec::new());
+                instances.report.push(None);
+                instances.operations.push(0);
+                instances.busy.push(false);
+            }
+            groups.push(Group {
+                first,
+                count: def.count,
+                catalog: profile.catalog,
+                profile: def.profile,
+                baseline,
+                report_group,
+            });
+        }
+        // Per patch: instances it applies to, and instances that had it at the start. An
+        // instance had patch p iff p is applicable and p lies in its installed prefix, so a
+        // count of prefix lengths per group gives every patch's count in one pass.
+        let mut applicable_instances: Vec<Vec<u32>> = catalogs.iter().map(|c| vec![0; c.len()]).collect();
+        let mut initially_installed: Vec<Vec<u32>> = catalogs.iter().map(|c| vec![0; c.len()]).collect();
+        for (group, lengths) in groups.iter().zip(&prefix_lengths) {
+            let n = catalogs[group.catalog].len();
+            let mut at_least = vec![0u32; n + 1];
+            for &length in lengths {
+                at_least[length as usize] += 1;
+            }
+            for index in (0..n).rev() {
+                at_least[index] += at_least[index + 1];
+            }
+            for patch in profiles[group.profile].applicable.iter() {
+                applicable_instances[group.catalog][patch] += group.count;
+                initially_installed[group.catalog][patch] += at_least[patch + 1];
+            }
+        }
+        Ok(World {
+            applicable_instances,
+            initially_installed,
+            catalogs,
+            security,
+            profiles,
+            groups,
+            baselines,
+            baseline_catalog,
+            approved_before_end,
+            report_groups,
+            instances,
+        })
+    }
+}
