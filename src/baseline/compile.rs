@@ -43,6 +43,9 @@ pub struct CompiledBaseline {
     pub approved: BitSet,
     /// Patches whose compliance level is CRITICAL (for CriticalNonCompliantCount).
     pub critical: BitSet,
+    /// Per compliance level (indexed like [`super::LEVELS`]), the patches approved with it:
+    /// OverallSeverity is found word by word instead of patch by patch.
+    pub by_level: Vec<BitSet>,
 }
 
 /// Compiles `def` against `catalog`.
@@ -52,6 +55,7 @@ pub fn compile(def: &BaselineDef, catalog: &Catalog) -> CompiledBaseline {
     let mut approvals = Vec::with_capacity(n);
     let mut rejected = BitSet::new(n);
     let mut critical = BitSet::new(n);
+    let mut by_level: Vec<BitSet> = super::LEVELS.iter().map(|_| BitSet::new(n)).collect();
     for (index, patch) in catalog.patches.iter().enumerate() {
         let package = &catalog.package_names[patch.package as usize];
         let product = &catalog.products[patch.product as usize];
@@ -76,8 +80,11 @@ pub fn compile(def: &BaselineDef, catalog: &Catalog) -> CompiledBaseline {
             }
             Approval { at, level }
         };
-        if approval.at.is_some() && approval.level == ComplianceLevel::Critical {
-            critical.insert(index);
+        if approval.at.is_some() {
+            by_level[approval.level as usize].insert(index);
+            if approval.level == ComplianceLevel::Critical {
+                critical.insert(index);
+            }
         }
         approvals.push(approval);
     }
@@ -89,6 +96,7 @@ pub fn compile(def: &BaselineDef, catalog: &Catalog) -> CompiledBaseline {
         rejected_action: def.rejected_patches_action,
         approved: BitSet::new(n),
         critical,
+        by_level,
     }
 }
 

@@ -1,7 +1,7 @@
 //! One instance's compliance report, computed word by word over bitsets.
 
-use crate::baseline::{CompiledBaseline, ComplianceLevel, RejectedAction};
-use crate::bitset::{BitSet, bits_of};
+use crate::baseline::{CompiledBaseline, ComplianceLevel, LEVELS, RejectedAction};
+use crate::bitset::BitSet;
 use crate::time::SimTime;
 
 /// The `Operation` of AWS-RunPatchBaseline.
@@ -131,9 +131,13 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], Complian
         security_nc += (non_compliant & security[w]).count_ones();
         total_nc += non_compliant.count_ones();
         flagged_nc += (non_compliant & (critical[w] | security[w])).count_ones();
-        if missing != 0 && severity != ComplianceLevel::Critical {
-            for patch in bits_of(w, missing) {
-                severity = severity.max(baseline.approvals[patch].level);
+        if missing != 0 {
+            // Levels from CRITICAL down; only levels above the best so far are checked.
+            for level in (severity as usize + 1..LEVELS.len()).rev() {
+                if missing & baseline.by_level[level].words()[w] != 0 {
+                    severity = LEVELS[level];
+                    break;
+                }
             }
         }
     }

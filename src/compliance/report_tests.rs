@@ -10,12 +10,14 @@ fn baseline(levels: &[Option<ComplianceLevel>], rejected: &[usize], action: Reje
     let mut approved = BitSet::new(n);
     let mut critical = BitSet::new(n);
     let mut rejected_set = BitSet::new(n);
+    let mut by_level: Vec<BitSet> = crate::baseline::LEVELS.iter().map(|_| BitSet::new(n)).collect();
     let approvals = levels
         .iter()
         .enumerate()
         .map(|(i, level)| {
             if let Some(level) = level {
                 approved.insert(i);
+                by_level[*level as usize].insert(i);
                 if *level == ComplianceLevel::Critical {
                     critical.insert(i);
                 }
@@ -34,6 +36,7 @@ fn baseline(levels: &[Option<ComplianceLevel>], rejected: &[usize], action: Reje
         rejected_action: action,
         approved,
         critical,
+        by_level,
     }
 }
 
@@ -201,5 +204,142 @@ fn rejected_installed_patches_depend_on_the_rejected_action() {
         };
         let (counts, _, _) = evaluate(&input);
         assert_eq!((counts.installed_rejected, counts.installed_other), (rejected_count, other_count), "{action:?}");
+    }
+}
+
+/// The state of one patch on one instance, decided the slow, obvious way (section 4.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Installed,
+    InstalledOther,
+    InstalledPendingReboot,
+    InstalledRejected,
+    Missing,
+    Failed,
+    NotApplicable,
+    Nothing,
+}
+
+#[derive(Debug)]
+struct Case {
+    levels: Vec<Option<ComplianceLevel>>,
+    rejected: Vec<bool>,
+    block: bool,
+    applicable: Vec<bool>,
+    installed: Vec<bool>,
+    security: Vec<bool>,
+    failed: Vec<u32>,
+    pending: Vec<u32>,
+}
+
+fn slow_state(case: &Case, p: usize) -> State {
+    let approved = case.levels[p].is_some();
+    if case.installed[p] {
+        if case.block && case.rejected[p] {
+            State::InstalledRejected
+        } else if case.pending.contains(&(p as u32)) {
+            State::InstalledPendingReboot
+        } else if approved {
+            State::Installed
+        } else {
+            State::InstalledOther
+        }
+    } else if approved && case.applicable[p] {
+        if case.failed.contains(&(p as u32)) { State::Failed } else { State::Missing }
+    } else if approved {
+        State::NotApplicable
+    } else {
+        State::Nothing
+    }
+}
+
+fn slow_evaluate(case: &Case) -> (PatchCounts, [u32; 3], ComplianceLevel) {
+    let mut counts = PatchCounts::default();
+    let mut flags = [0u32; 3];
+    let mut severity = ComplianceLevel::Unspecified;
+    for p in 0..case.levels.len() {
+        let state = slow_state(case, p);
+        match state {
+            State::Installed => counts.installed += 1,
+            State::InstalledOther => counts.installed_other += 1,
+            State::InstalledPendingReboot => counts.installed_pending_reboot += 1,
+            State::InstalledRejected => counts.installed_rejected += 1,
+            State::Missing => counts.missing += 1,
+            State::Failed => counts.failed += 1,
+            State::NotApplicable => counts.not_applicable += 1,
+            State::Nothing => {}
+        }
+        let non_compliant =
+            matches!(state, State::Missing | State::Failed | State::InstalledRejected | State::InstalledPendingReboot);
+        if !non_compliant {
+            continue;
+        }
+        let level = if state == State::InstalledRejected { None } else { case.levels[p] };
+        let critical = level == Some(ComplianceLevel::Critical);
+        if critical {
+            flags[0] += 1;
+        }
+        if case.security[p] {
+            flags[1] += 1;
+        }
+        if !critical && !case.security[p] {
+            flags[2] += 1;
+        }
+        severity = severity.max(level.unwrap_or_default());
+    }
+    (counts, flags, severity)
+}
+
+fn case_strategy() -> impl proptest::strategy::Strategy<Value = Case> {
+    use proptest::prelude::*;
+    (1usize..300).prop_flat_map(|n| {
+        let level = prop_oneof![Just(None), (0usize..6).prop_map(|i| Some(crate::baseline::LEVELS[i]))];
+        (
+            proptest::collection::vec(level, n),
+            proptest::collection::vec(any::<bool>(), n),
+            any::<bool>(),
+            proptest::collection::vec(any::<bool>(), n),
+            proptest::collection::vec(any::<bool>(), n),
+            proptest::collection::vec(any::<bool>(), n),
+            proptest::collection::vec(0u32..n as u32, 0..6),
+            proptest::collection::vec(0u32..n as u32, 0..6),
+        )
+            .prop_map(|(levels, rejected, block, applicable, installed, security, failed, pending)| {
+                // A rejected patch is never approved, and an instance only has patches for
+                // software it has: installed is a subset of applicable.
+                let levels = levels.iter().zip(&rejected).map(|(l, r)| if *r { None } else { *l }).collect();
+                let installed = installed.iter().zip(&applicable).map(|(i, a)| *i && *a).collect::<Vec<_>>();
+                let mut failed = failed;
+                failed.sort_unstable();
+                failed.dedup();
+                let mut pending: Vec<u32> = pending.into_iter().filter(|p| installed[*p as usize]).collect();
+                pending.sort_unstable();
+                pending.dedup();
+                Case { levels, rejected, block, applicable, installed, security, failed, pending }
+            })
+    })
+}
+
+proptest::proptest! {
+    /// The bitset evaluator agrees with the per-patch evaluator on random catalogs,
+    /// baselines and instance states.
+    #[test]
+    fn the_bitset_evaluator_agrees_with_the_obvious_one(case in case_strategy()) {
+        let n = case.levels.len();
+        let rejected: Vec<usize> = (0..n).filter(|&p| case.rejected[p]).collect();
+        let action = if case.block { RejectedAction::Block } else { RejectedAction::AllowAsDependency };
+        let b = baseline(&case.levels, &rejected, action);
+        let applicable = set(n, (0..n).filter(|&p| case.applicable[p]));
+        let installed = set(n, (0..n).filter(|&p| case.installed[p]));
+        let security = set(n, (0..n).filter(|&p| case.security[p]));
+        let input = EvaluationInput {
+            baseline: &b,
+            security: &security,
+            applicable: &applicable,
+            installed: &installed,
+            failed: &case.failed,
+            pending_reboot: &case.pending,
+        };
+        proptest::prop_assert_eq!(evaluate(&input), slow_evaluate(&case));
     }
 }

@@ -41,10 +41,14 @@ pub fn write_results(dir: &Path, force: bool, scenario: &Scenario, result: &RunR
         let path = path.to_path_buf();
         move |source| WriteError::Io { path, source }
     };
-    let existing_non_empty = match fs::read_dir(dir) {
-        Ok(mut entries) => entries.next().is_some(),
+    let existing_non_empty = match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => fs::read_dir(dir).map_err(io_error(dir))?.next().is_some(),
+        Ok(_) => {
+            let source =
+                io::Error::new(io::ErrorKind::AlreadyExists, "a file of that name exists; it is not a directory");
+            return Err(WriteError::Io { path: dir.to_path_buf(), source });
+        }
         Err(error) if error.kind() == io::ErrorKind::NotFound => false,
-        Err(error) if error.kind() == io::ErrorKind::NotADirectory => true,
         Err(error) => return Err(WriteError::Io { path: dir.to_path_buf(), source: error }),
     };
     if existing_non_empty && !force {

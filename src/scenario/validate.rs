@@ -411,7 +411,7 @@ fn validate_patches(c: &mut Checker, path: &str, os: Os, spec: &schema::CatalogS
             && patch
                 .id
                 .strip_prefix(prefix)
-                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+                .is_some_and(|rest| rest.len() >= 5 && rest.bytes().all(|b| b.is_ascii_digit()))
         {
             c.error(
                 &format!("{ppath}.id"),

@@ -64,6 +64,11 @@ pub struct ExecutionRecord {
     pub hours: f64,
 }
 
+/// Hours rounded to three decimals (3.6 s), so the CSV stays short and exact.
+fn round_hours(hours: f64) -> f64 {
+    (hours * 1_000.0).round() / 1_000.0
+}
+
 impl Sim<'_> {
     pub(crate) fn window_tick(&mut self, now: SimTime, window: u16, scheduler: &mut Scheduler<Event>) {
         let def = &self.scenario.windows[window as usize];
@@ -281,7 +286,7 @@ impl Sim<'_> {
             undeliverable: 0,
             cancelled: 0,
             not_started: execution.not_started,
-            hours: now.since(execution.start).as_hours_f64(),
+            hours: round_hours(now.since(execution.start).as_hours_f64()),
         });
         execution.targets = Vec::new();
     }
@@ -311,7 +316,7 @@ impl Sim<'_> {
                 undeliverable: 0,
                 cancelled: 0,
                 not_started: targets.saturating_sub(succeeded + failed),
-                hours: at.since(execution.start).as_hours_f64(),
+                hours: round_hours(at.since(execution.start).as_hours_f64()),
             });
             self.running_execution[window] = None;
         }
