@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
-use patchfleet::baseline::{BaselineDef, ComplianceLevel, FilterKey, RejectedAction, RuleDef, compile};
+use patchfleet::baseline::{ApprovalDelay, BaselineDef, ComplianceLevel, FilterKey, RejectedAction, RuleDef, compile};
 use patchfleet::bitset::BitSet;
 use patchfleet::catalog::{self, CatalogDef, GeneratorDef, Os, PatchProperties, ReleaseProcess, StreamDef};
 use patchfleet::compliance::{EvaluationInput, evaluate};
@@ -42,9 +42,68 @@ fn hold_model(c: &mut Criterion) {
     group.finish();
 }
 
-/// A catalog of about `patches` patches from a generator, and a full baseline over it.
-fn scan_fixture(patches: usize) -> (catalog::Catalog, patchfleet::baseline::CompiledBaseline, BitSet, BitSet, BitSet) {
-    let start = SimTime(1_790_000_000);
+/// The instant the benchmark catalogs end at.
+const BENCH_START: SimTime = SimTime(1_790_000_000);
+
+/// The baseline of the scan fixture (see [`scan_fixture`]).
+fn fixture_baseline(full: bool) -> BaselineDef {
+    let start = BENCH_START;
+    let rule = |severity: &str, days: u32, level: ComplianceLevel| RuleDef {
+        filters: vec![
+            (FilterKey::Classification, vec!["Security".into()]),
+            (FilterKey::Severity, vec![severity.into()]),
+        ],
+        delay: ApprovalDelay::AfterDays(days),
+        compliance_level: level,
+        enable_non_security: false,
+    };
+    let mut baseline = BaselineDef {
+        name: "bench".into(),
+        os: Os::AmazonLinux2023,
+        description: String::new(),
+        global_filters: vec![],
+        rules: vec![
+            rule("Critical", 0, ComplianceLevel::Critical),
+            rule("Important", 7, ComplianceLevel::High),
+            rule("Medium", 14, ComplianceLevel::Medium),
+        ],
+        approved_patches: vec![],
+        approved_patches_compliance_level: ComplianceLevel::Unspecified,
+        approved_patches_enable_non_security: false,
+        rejected_patches: vec![],
+        rejected_patches_action: RejectedAction::AllowAsDependency,
+        available_security_updates_non_compliant: false,
+    };
+    if full {
+        baseline.global_filters = vec![
+            (FilterKey::Product, vec!["AmazonLinux2023".into()]),
+            (FilterKey::Classification, vec!["Security".into(), "Bugfix".into()]),
+        ];
+        for rule in &mut baseline.rules {
+            rule.filters.push((FilterKey::Product, vec!["*".into()]));
+        }
+        baseline.rules.push(RuleDef {
+            filters: vec![(FilterKey::Classification, vec!["Bugfix".into()])],
+            delay: ApprovalDelay::UntilDate(start),
+            compliance_level: ComplianceLevel::Low,
+            enable_non_security: true,
+        });
+        baseline.approved_patches = (0..50).map(|i| format!("pkg-{}", i * 7)).collect();
+        baseline.rejected_patches =
+            (0..49).map(|i| format!("pkg-{}", i * 11 + 3)).chain(["lib*-devel".to_string()]).collect();
+        baseline.rejected_patches_action = RejectedAction::Block;
+    }
+    baseline
+}
+
+/// A catalog of about `patches` patches from a generator, and a baseline over it: `full`
+/// uses every filter kind of its OS, global filters, 50 approved and 50 rejected entries
+/// and BLOCK; otherwise three plain rules.
+fn scan_fixture(
+    patches: usize,
+    full: bool,
+) -> (catalog::Catalog, patchfleet::baseline::CompiledBaseline, BitSet, BitSet, BitSet) {
+    let start = BENCH_START;
     let weeks = 52.0;
     let stream = |classification: &str, severity: &str, share: f64| StreamDef {
         properties: PatchProperties {
@@ -77,28 +136,7 @@ fn scan_fixture(patches: usize) -> (catalog::Catalog, patchfleet::baseline::Comp
         }),
     };
     let catalog = catalog::build(&def, 0, 42, start, start).expect("builds");
-    let rule = |severity: &str, days: u32, level: ComplianceLevel| RuleDef {
-        filters: vec![
-            (FilterKey::Classification, vec!["Security".into()]),
-            (FilterKey::Severity, vec![severity.into()]),
-        ],
-        approve_after_days: days,
-        compliance_level: level,
-        enable_non_security: false,
-    };
-    let baseline = BaselineDef {
-        name: "bench".into(),
-        os: Os::AmazonLinux2023,
-        rules: vec![
-            rule("Critical", 0, ComplianceLevel::Critical),
-            rule("Important", 7, ComplianceLevel::High),
-            rule("Medium", 14, ComplianceLevel::Medium),
-        ],
-        approved_patches: vec![],
-        approved_patches_compliance_level: ComplianceLevel::Unspecified,
-        rejected_patches: vec![],
-        rejected_patches_action: RejectedAction::AllowAsDependency,
-    };
+    let baseline = fixture_baseline(full);
     let mut compiled = compile(&baseline, &catalog);
     for (index, approval) in compiled.approvals.clone().iter().enumerate() {
         if approval.at.is_some_and(|t| t <= start) {
@@ -126,13 +164,14 @@ fn scan_fixture(patches: usize) -> (catalog::Catalog, patchfleet::baseline::Comp
 
 fn scan_evaluation(c: &mut Criterion) {
     let mut group = c.benchmark_group("scan_evaluation");
-    for patches in [2_000usize, 10_000] {
-        let (catalog, baseline, security, applicable, installed) = scan_fixture(patches);
+    for (patches, full) in [(2_000usize, false), (2_000, true), (10_000, false), (10_000, true)] {
+        let (catalog, baseline, security, applicable, installed) = scan_fixture(patches, full);
         let failed = [3u32, 17];
         let pending: Vec<u32> = installed.iter().take(2).map(|p| p as u32).collect();
         // The generator draws about `patches` patches; the name keeps the requested size.
         let _ = catalog.len();
-        group.bench_function(format!("catalog_{patches}"), |b| {
+        let kind = if full { "full_baseline" } else { "simple_baseline" };
+        group.bench_function(format!("catalog_{patches}_{kind}"), |b| {
             b.iter(|| {
                 let input = EvaluationInput {
                     baseline: &baseline,
@@ -141,9 +180,26 @@ fn scan_evaluation(c: &mut Criterion) {
                     installed: &installed,
                     failed: &failed,
                     pending_reboot: &pending,
+                    released: None,
                 };
                 black_box(evaluate(black_box(&input)))
             })
+        });
+    }
+    group.finish();
+}
+
+/// Compiling a baseline against a catalog: once per baseline per run, so it matters only
+/// for scenarios with many baselines and large catalogs.
+fn baseline_compile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("baseline_compile");
+    for full in [false, true] {
+        let (catalog, compiled, ..) = scan_fixture(2_000, full);
+        let kind = if full { "full_baseline" } else { "simple_baseline" };
+        let _ = compiled;
+        let def = fixture_baseline(full);
+        group.bench_function(format!("catalog_2000_{kind}"), |b| {
+            b.iter(|| black_box(compile(black_box(&def), &catalog)))
         });
     }
     group.finish();
@@ -184,5 +240,5 @@ fn default_scenario(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold_model, scan_evaluation, next_fire, default_scenario);
+criterion_group!(benches, hold_model, scan_evaluation, baseline_compile, next_fire, default_scenario);
 criterion_main!(benches);

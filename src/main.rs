@@ -52,6 +52,11 @@ enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
+    /// Patch baseline utilities: explain approvals, export as AWS JSON.
+    Baseline {
+        #[command(subcommand)]
+        command: BaselineCommand,
+    },
     /// Scenario utilities.
     Scenario {
         #[command(subcommand)]
@@ -76,6 +81,37 @@ enum Command {
         start_date: Option<String>,
         #[arg(long)]
         end_date: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BaselineCommand {
+    /// For each patch of the baseline's operating system: approved or not at an instant,
+    /// what decided it, when, and its compliance level.
+    Explain {
+        /// A baseline of the scenario, or a predefined AWS baseline.
+        name: String,
+        /// Scenario file; without it, the embedded default scenario.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// The instant to judge approval at (default: the scenario's start).
+        #[arg(long)]
+        at: Option<String>,
+        /// Only these patches (repeatable).
+        #[arg(long = "patch")]
+        patches: Vec<String>,
+        /// Seed of the catalog's release process (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the baseline as JSON that `aws ssm create-patch-baseline --cli-input-json` takes.
+    Export {
+        name: String,
+        #[arg(long)]
+        scenario: Option<PathBuf>,
     },
 }
 
@@ -111,6 +147,10 @@ fn main() -> ExitCode {
         }
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Scenario { command: ScenarioCommand::Show { scenario } } => show(scenario.as_deref()),
+        Command::Baseline { command: BaselineCommand::Explain { name, scenario, at, patches, seed, json } } => {
+            explain(&name, scenario.as_deref(), at.as_deref(), &patches, seed, json)
+        }
+        Command::Baseline { command: BaselineCommand::Export { name, scenario } } => export(&name, scenario.as_deref()),
         Command::Schedule { expression, after, count, timezone, offset, start_date, end_date } => {
             schedule(&expression, &after, count, &timezone, offset, start_date.as_deref(), end_date.as_deref())
         }
@@ -234,6 +274,58 @@ fn show(path: Option<&Path>) -> Result<(), Failure> {
     let text = toml::to_string_pretty(&scenario.effective)
         .map_err(|e| Failure { code: 1, message: format!("cannot print the scenario: {e}") })?;
     print!("{text}");
+    Ok(())
+}
+
+/// Loads a scenario and finds a baseline in it (or among the predefined ones).
+fn load_with_baseline(name: &str, path: Option<&Path>) -> Result<(Scenario, usize), Failure> {
+    let mut scenario = load(path)?;
+    let index = scenario.find_or_add_baseline(name).ok_or_else(|| {
+        let names: Vec<&str> = scenario.baselines.iter().map(|b| b.name.as_str()).collect();
+        Failure::input(format!(
+            "{}: no baseline `{name}`; the scenario's baselines are: {}; predefined AWS baselines are also accepted",
+            scenario.source_name,
+            names.join(", ")
+        ))
+    })?;
+    Ok((scenario, index))
+}
+
+fn explain(
+    name: &str,
+    path: Option<&Path>,
+    at: Option<&str>,
+    patches: &[String],
+    seed: Option<u64>,
+    json: bool,
+) -> Result<(), Failure> {
+    let (scenario, index) = load_with_baseline(name, path)?;
+    let at = match at {
+        Some(text) => {
+            patchfleet::time::SimTime(parse_instant(text).map_err(|e| Failure::input(format!("--at `{text}`: {e}")))?)
+        }
+        None => scenario.start,
+    };
+    let seed = seed.unwrap_or(scenario.seed);
+    let explanations = patchfleet::baseline::explain::explain(&scenario, seed, index, at, patches)
+        .map_err(|message| Failure::input(format!("{}: {message}", scenario.source_name)))?;
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        for explanation in &explanations {
+            let line = serde_json::to_string(explanation).map_err(|e| Failure { code: 1, message: e.to_string() })?;
+            let _ = writeln!(stdout, "{line}");
+        }
+    } else {
+        let _ = write!(stdout, "{}", patchfleet::baseline::explain::explain_text(&explanations));
+    }
+    Ok(())
+}
+
+fn export(name: &str, path: Option<&Path>) -> Result<(), Failure> {
+    let (scenario, index) = load_with_baseline(name, path)?;
+    let request = patchfleet::baseline::aws_json::create_patch_baseline_request(&scenario.baselines[index]);
+    let text = serde_json::to_string_pretty(&request).map_err(|e| Failure { code: 1, message: e.to_string() })?;
+    println!("{text}");
     Ok(())
 }
 

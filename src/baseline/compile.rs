@@ -16,9 +16,9 @@
 //!   earliest of their approval instants.
 //! - A patch on the approved list is approved when released, with the list's level.
 
-use super::def::{BaselineDef, ComplianceLevel, FilterKey, RejectedAction};
+use super::def::{ApprovalDelay, BaselineDef, ComplianceLevel, FilterKey, RejectedAction};
 use crate::bitset::BitSet;
-use crate::catalog::{Catalog, Os, Patch};
+use crate::catalog::{Catalog, Family, Os, Patch};
 use crate::time::{SimDuration, SimTime};
 
 /// The compiled approval of one patch under one baseline.
@@ -27,6 +27,35 @@ pub struct Approval {
     /// When the patch becomes approved; `None` if never.
     pub at: Option<SimTime>,
     pub level: ComplianceLevel,
+    /// What decided it, for `baseline explain`.
+    pub source: ApprovalSource,
+}
+
+/// What decided a patch's approval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApprovalSource {
+    /// Approval rule number `n` (0-based; the earliest-approving rule when several match).
+    Rule(u8),
+    /// The ApprovedPatches list.
+    ApprovedList,
+    /// The RejectedPatches list (it wins over everything).
+    RejectedList,
+    /// Dropped by GlobalFilters and not on the approved list.
+    GlobalFilters,
+    /// No rule matched (or the only matches required a security source it lacks).
+    NoRule,
+}
+
+impl ApprovalSource {
+    pub fn describe(self) -> String {
+        match self {
+            ApprovalSource::Rule(n) => format!("rule {}", n + 1),
+            ApprovalSource::ApprovedList => "approved list".into(),
+            ApprovalSource::RejectedList => "rejected list".into(),
+            ApprovalSource::GlobalFilters => "global filters".into(),
+            ApprovalSource::NoRule => "no rule".into(),
+        }
+    }
 }
 
 /// A baseline compiled against a catalog.
@@ -39,6 +68,8 @@ pub struct CompiledBaseline {
     /// Patches on the rejected list.
     pub rejected: BitSet,
     pub rejected_action: RejectedAction,
+    /// Windows: AVAILABLE_SECURITY_UPDATE items are non-compliant.
+    pub available_security_non_compliant: bool,
     /// Patches approved as of the simulation clock; set by approval events.
     pub approved: BitSet,
     /// Patches whose compliance level is CRITICAL (for CriticalNonCompliantCount).
@@ -46,6 +77,85 @@ pub struct CompiledBaseline {
     /// Per compliance level (indexed like [`super::LEVELS`]), the patches approved with it:
     /// OverallSeverity is found word by word instead of patch by patch.
     pub by_level: Vec<BitSet>,
+}
+
+/// The instant ApproveAfterDays and ApproveUntilDate count from (section 1.3): the
+/// notice's Updated Date on Amazon Linux when it has one; for a repository without dates,
+/// the package build time, or nothing at all (then the delay is zero); otherwise the release.
+pub fn approval_base(patch: &Patch, os: Os) -> Option<SimTime> {
+    let amazon = matches!(os, Os::AmazonLinux | Os::AmazonLinux2 | Os::AmazonLinux2022 | Os::AmazonLinux2023);
+    if amazon && let Some(updated) = patch.updated {
+        return Some(updated);
+    }
+    if !patch.dated {
+        return patch.build_time;
+    }
+    Some(patch.released)
+}
+
+/// Whether a patch comes from a source a rule (or list) accepts without EnableNonSecurity:
+/// the `-security` pocket on Debian and Ubuntu, an updateinfo notice on yum and SUSE.
+fn from_security_source(patch: &Patch, os: Os) -> bool {
+    match os.family() {
+        Family::Apt => patch.security,
+        Family::Yum | Family::Suse => patch.properties.classification.is_some(),
+        Family::Windows | Family::MacOs => true,
+    }
+}
+
+/// When a rule approves a patch it matches, or `None` if its ApproveUntilDate excludes it.
+fn rule_instant(delay: ApprovalDelay, patch: &Patch, os: Os) -> Option<SimTime> {
+    let base = approval_base(patch, os);
+    match (delay, base) {
+        (ApprovalDelay::AfterDays(days), Some(base)) => {
+            Some((base + SimDuration::days(days as i64)).max(patch.released))
+        }
+        // No date to count from: the delay is zero.
+        (ApprovalDelay::AfterDays(_), None) => Some(patch.released),
+        (ApprovalDelay::UntilDate(day), Some(base)) => (base < day + SimDuration::DAY).then_some(patch.released),
+        (ApprovalDelay::UntilDate(_), None) => Some(patch.released),
+    }
+}
+
+/// The approval of one patch, in the order of section 1.5: global filters keep it, rules
+/// approve it, the approved list adds it, the rejected list removes it.
+pub fn approval_of(def: &BaselineDef, catalog: &Catalog, patch: &Patch) -> Approval {
+    let package = &catalog.package_names[patch.package as usize];
+    let product = &catalog.products[patch.product as usize];
+    let family = def.os.family();
+    if def.rejected_patches.iter().any(|e| entry_matches(e, patch, package, family)) {
+        return Approval { at: None, level: ComplianceLevel::Unspecified, source: ApprovalSource::RejectedList };
+    }
+    let listed = def.approved_patches.iter().any(|e| entry_matches(e, patch, package, family))
+        && (def.approved_patches_enable_non_security || from_security_source(patch, def.os));
+    if listed {
+        return Approval {
+            at: Some(patch.released),
+            level: def.approved_patches_compliance_level,
+            source: ApprovalSource::ApprovedList,
+        };
+    }
+    if !def.global_filters.iter().all(|(key, values)| filter_matches(*key, values, patch, product, def.os)) {
+        return Approval { at: None, level: ComplianceLevel::Unspecified, source: ApprovalSource::GlobalFilters };
+    }
+    let mut best: Option<(SimTime, u8)> = None;
+    let mut level = ComplianceLevel::Unspecified;
+    for (index, rule) in def.rules.iter().enumerate() {
+        let source_ok = rule.enable_non_security || from_security_source(patch, def.os);
+        if !source_ok || !rule.filters.iter().all(|(key, values)| filter_matches(*key, values, patch, product, def.os))
+        {
+            continue;
+        }
+        let Some(when) = rule_instant(rule.delay, patch, def.os) else { continue };
+        if best.is_none_or(|(t, _)| when < t) {
+            best = Some((when, index as u8));
+        }
+        level = level.max(rule.compliance_level);
+    }
+    match best {
+        Some((at, rule)) => Approval { at: Some(at), level, source: ApprovalSource::Rule(rule) },
+        None => Approval { at: None, level: ComplianceLevel::Unspecified, source: ApprovalSource::NoRule },
+    }
 }
 
 /// Compiles `def` against `catalog`.
@@ -57,29 +167,10 @@ pub fn compile(def: &BaselineDef, catalog: &Catalog) -> CompiledBaseline {
     let mut critical = BitSet::new(n);
     let mut by_level: Vec<BitSet> = super::LEVELS.iter().map(|_| BitSet::new(n)).collect();
     for (index, patch) in catalog.patches.iter().enumerate() {
-        let package = &catalog.package_names[patch.package as usize];
-        let product = &catalog.products[patch.product as usize];
-        let approval = if def.rejected_patches.iter().any(|e| entry_matches(e, &patch.id, package)) {
+        let approval = approval_of(def, catalog, patch);
+        if approval.source == ApprovalSource::RejectedList {
             rejected.insert(index);
-            Approval { at: None, level: ComplianceLevel::Unspecified }
-        } else if def.approved_patches.iter().any(|e| entry_matches(e, &patch.id, package)) {
-            Approval { at: Some(patch.released), level: def.approved_patches_compliance_level }
-        } else {
-            let mut at: Option<SimTime> = None;
-            let mut level = ComplianceLevel::Unspecified;
-            for rule in &def.rules {
-                let source_ok =
-                    rule.enable_non_security || def.os.family() != crate::catalog::Family::Apt || patch.security;
-                if source_ok
-                    && rule.filters.iter().all(|(key, values)| filter_matches(*key, values, patch, product, def.os))
-                {
-                    let when = patch.released + SimDuration::days(rule.approve_after_days as i64);
-                    at = Some(at.map_or(when, |t| t.min(when)));
-                    level = level.max(rule.compliance_level);
-                }
-            }
-            Approval { at, level }
-        };
+        }
         if approval.at.is_some() {
             by_level[approval.level as usize].insert(index);
             if approval.level == ComplianceLevel::Critical {
@@ -94,6 +185,7 @@ pub fn compile(def: &BaselineDef, catalog: &Catalog) -> CompiledBaseline {
         approvals,
         rejected,
         rejected_action: def.rejected_patches_action,
+        available_security_non_compliant: def.available_security_updates_non_compliant,
         approved: BitSet::new(n),
         critical,
         by_level,
@@ -110,6 +202,8 @@ pub fn filter_matches(key: FilterKey, values: &[String], patch: &Patch, product:
         FilterKey::Priority => patch.properties.priority.as_deref(),
         FilterKey::Section => patch.properties.section.as_deref(),
         FilterKey::PatchId => Some(patch.id.as_str()),
+        FilterKey::ProductFamily => Some(patch.properties.product_family.as_deref().unwrap_or("Windows")),
+        FilterKey::PatchSet => Some(patch_set(patch)),
     };
     values.iter().any(|value| {
         if value == "*" {
@@ -126,17 +220,39 @@ pub fn filter_matches(key: FilterKey, values: &[String], patch: &Patch, product:
     })
 }
 
-/// Whether an ApprovedPatches/RejectedPatches entry names this patch: its id exactly, or its
-/// package name, where the entry may hold one `*` standing for any run of characters.
-pub fn entry_matches(entry: &str, patch_id: &str, package: &str) -> bool {
-    if entry == patch_id || entry == package {
-        return true;
+/// PATCH_SET of a Windows patch: `OS` for the Windows product family, `APPLICATION` for
+/// the rest (Office, SQL Server, ...).
+pub fn patch_set(patch: &Patch) -> &'static str {
+    match patch.properties.product_family.as_deref() {
+        None | Some("Windows") => "OS",
+        Some(_) => "APPLICATION",
     }
-    match entry.split_once('*') {
-        Some((prefix, suffix)) => {
-            package.len() >= prefix.len() + suffix.len() && package.starts_with(prefix) && package.ends_with(suffix)
+}
+
+/// Whether an ApprovedPatches/RejectedPatches entry names this patch (section 1.4).
+///
+/// Windows entries are KB or bulletin ids, matched against the patch id. APT entries are
+/// bare package names. yum, SUSE and macOS entries match the patch id (an advisory id),
+/// one of its CVE ids, or the package name, where one `*` stands for any run of characters.
+/// patchfleet does not model package versions, so a full name-version-release.arch entry
+/// matches only through a `*`.
+pub fn entry_matches(entry: &str, patch: &Patch, package: &str, family: Family) -> bool {
+    match family {
+        Family::Windows => entry == patch.id,
+        Family::Apt => entry == package,
+        _ => {
+            if entry == patch.id || entry == package || patch.cves.iter().any(|c| c == entry) {
+                return true;
+            }
+            match entry.split_once('*') {
+                Some((prefix, suffix)) => {
+                    package.len() >= prefix.len() + suffix.len()
+                        && package.starts_with(prefix)
+                        && package.ends_with(suffix)
+                }
+                None => false,
+            }
         }
-        None => false,
     }
 }
 

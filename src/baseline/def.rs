@@ -62,6 +62,8 @@ pub enum FilterKey {
     Priority,
     Section,
     PatchId,
+    ProductFamily,
+    PatchSet,
 }
 
 impl FilterKey {
@@ -74,6 +76,8 @@ impl FilterKey {
             FilterKey::Priority => "PRIORITY",
             FilterKey::Section => "SECTION",
             FilterKey::PatchId => "PATCH_ID",
+            FilterKey::ProductFamily => "PRODUCT_FAMILY",
+            FilterKey::PatchSet => "PATCH_SET",
         }
     }
 
@@ -100,6 +104,8 @@ impl FilterKey {
             FilterKey::Priority,
             FilterKey::Section,
             FilterKey::PatchId,
+            FilterKey::ProductFamily,
+            FilterKey::PatchSet,
         ];
         let names: Vec<&str> = valid.iter().map(|k| k.as_str()).collect();
         match all.iter().find(|key| key.as_str() == text) {
@@ -120,26 +126,41 @@ pub enum RejectedAction {
     Block,
 }
 
+/// When a rule approves a patch it matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApprovalDelay {
+    /// ApproveAfterDays: this many exact 24-hour periods after the approval date.
+    AfterDays(u32),
+    /// ApproveUntilDate: patches whose approval date falls on or before this UTC day
+    /// (the instant is 00:00 UTC of that day) are approved when released.
+    UntilDate(crate::time::SimTime),
+}
+
 /// One approval rule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RuleDef {
     /// All must match; a filter matches if the property equals any value (`*` matches all).
     pub filters: Vec<(FilterKey, Vec<String>)>,
-    pub approve_after_days: u32,
+    pub delay: ApprovalDelay,
     pub compliance_level: ComplianceLevel,
     /// On Debian and Ubuntu, without this only updates from a `-security` repository are
     /// approved (section 1.5, step 3).
     pub enable_non_security: bool,
 }
 
-/// A validated custom baseline.
-#[derive(Clone, Debug)]
+/// A validated baseline: everything of CreatePatchBaseline that changes behaviour.
+#[derive(Clone, Debug, PartialEq)]
 pub struct BaselineDef {
     pub name: String,
     pub os: Os,
+    pub description: String,
+    pub global_filters: Vec<(FilterKey, Vec<String>)>,
     pub rules: Vec<RuleDef>,
     pub approved_patches: Vec<String>,
     pub approved_patches_compliance_level: ComplianceLevel,
+    pub approved_patches_enable_non_security: bool,
     pub rejected_patches: Vec<String>,
     pub rejected_patches_action: RejectedAction,
+    /// Windows: an available, unapproved security update makes the instance non-compliant.
+    pub available_security_updates_non_compliant: bool,
 }

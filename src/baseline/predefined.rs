@@ -3,13 +3,13 @@
 //! Every patch they approve has the compliance level UNSPECIFIED, and each one is the
 //! default for its operating system until the scenario registers another.
 
-use super::def::{BaselineDef, ComplianceLevel, FilterKey, RejectedAction, RuleDef};
+use super::def::{ApprovalDelay, BaselineDef, ComplianceLevel, FilterKey, RejectedAction, RuleDef};
 use crate::catalog::Os;
 
 fn rule(filters: &[(FilterKey, &[&str])], days: u32, enable_non_security: bool) -> RuleDef {
     RuleDef {
         filters: filters.iter().map(|(k, v)| (*k, v.iter().map(|s| s.to_string()).collect())).collect(),
-        approve_after_days: days,
+        delay: ApprovalDelay::AfterDays(days),
         compliance_level: ComplianceLevel::Unspecified,
         enable_non_security,
     }
@@ -19,11 +19,15 @@ fn def(name: &str, os: Os, rules: Vec<RuleDef>) -> BaselineDef {
     BaselineDef {
         name: name.to_string(),
         os,
+        description: format!("Predefined AWS baseline for {os}"),
+        global_filters: vec![],
         rules,
         approved_patches: vec![],
         approved_patches_compliance_level: ComplianceLevel::Unspecified,
+        approved_patches_enable_non_security: false,
         rejected_patches: vec![],
         rejected_patches_action: RejectedAction::AllowAsDependency,
+        available_security_updates_non_compliant: false,
     }
 }
 

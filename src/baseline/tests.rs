@@ -1,10 +1,19 @@
+//! Approval: the cases A1 to A11 of section 11.3 of the semantics reference, and the
+//! evaluation order of section 1.5.
+
 use super::*;
-use crate::baseline::def::RuleDef;
-use crate::catalog::{CatalogDef, PatchDef, PatchProperties, build};
+use crate::baseline::def::{ApprovalDelay, RuleDef};
+use crate::catalog::{CatalogDef, PatchDates, PatchDef, PatchProperties, build};
 
 const DAY: i64 = 86_400;
 
-fn patch(id: &str, package: &str, classification: &str, severity: &str, released: i64) -> PatchDef {
+/// Seconds since the epoch of an RFC 3339 instant, computed by the schedule module's parser
+/// (tested on its own against python's zoneinfo).
+fn at(text: &str) -> SimTime {
+    SimTime(crate::schedule::parse_instant(text).unwrap())
+}
+
+fn patch(id: &str, package: &str, classification: &str, severity: &str, released: SimTime) -> PatchDef {
     PatchDef {
         id: id.into(),
         package: package.into(),
@@ -14,7 +23,9 @@ fn patch(id: &str, package: &str, classification: &str, severity: &str, released
             severity: Some(severity.into()),
             ..Default::default()
         },
-        released: SimTime(released),
+        released,
+        dates: PatchDates::default(),
+        cves: vec![],
         reboot_required: false,
         download_mb: 1.0,
         install_duration: SimDuration(10),
@@ -22,67 +33,147 @@ fn patch(id: &str, package: &str, classification: &str, severity: &str, released
     }
 }
 
+fn catalog_of(os: Os, patches: Vec<PatchDef>) -> Catalog {
+    let def =
+        CatalogDef { os, products: vec!["Product".into()], packages: 0, core_packages: 0, patches, generator: None };
+    build(&def, 0, 1, SimTime(0), at("2030-01-01T00:00:00Z")).unwrap()
+}
+
 fn catalog(patches: Vec<PatchDef>) -> Catalog {
-    let def = CatalogDef {
-        os: Os::AmazonLinux2023,
-        products: vec!["AmazonLinux2023".into()],
-        packages: 0,
-        core_packages: 0,
-        patches,
-        generator: None,
-    };
-    build(&def, 0, 1, SimTime(0), SimTime(1000 * DAY)).unwrap()
+    catalog_of(Os::AmazonLinux2023, patches)
 }
 
 fn rule(filters: &[(FilterKey, &[&str])], days: u32, level: ComplianceLevel) -> RuleDef {
     RuleDef {
         filters: filters.iter().map(|(k, v)| (*k, v.iter().map(|s| s.to_string()).collect())).collect(),
-        approve_after_days: days,
+        delay: ApprovalDelay::AfterDays(days),
         compliance_level: level,
         enable_non_security: false,
     }
 }
 
-fn baseline(rules: Vec<RuleDef>, approved: &[&str], rejected: &[&str]) -> BaselineDef {
+fn baseline_of(os: Os, rules: Vec<RuleDef>, approved: &[&str], rejected: &[&str]) -> BaselineDef {
     BaselineDef {
         name: "b".into(),
-        os: Os::AmazonLinux2023,
+        os,
+        description: String::new(),
+        global_filters: vec![],
         rules,
         approved_patches: approved.iter().map(|s| s.to_string()).collect(),
         approved_patches_compliance_level: ComplianceLevel::Medium,
+        approved_patches_enable_non_security: false,
         rejected_patches: rejected.iter().map(|s| s.to_string()).collect(),
         rejected_patches_action: RejectedAction::AllowAsDependency,
+        available_security_updates_non_compliant: false,
     }
 }
 
-#[test]
-fn approve_after_days_counts_exact_24_hour_periods_from_release() {
-    // A1/A2: released 2025-11-09T18:00Z, 7 days: approved at 2025-11-16T18:00Z exactly.
-    let released = 1_762_711_200; // 2025-11-09T18:00:00Z
-    let cat = catalog(vec![patch("P", "openssl", "Security", "Critical", released)]);
-    let compiled = compile(
-        &baseline(vec![rule(&[(FilterKey::Classification, &["Security"])], 7, ComplianceLevel::High)], &[], &[]),
-        &cat,
-    );
-    assert_eq!(compiled.approvals[0].at, Some(SimTime(1_763_316_000))); // 2025-11-16T18:00:00Z
-    // A2': under the whole-day (CloudFormation) reading it would already be approved at
-    // 2025-11-16T00:00:01Z; under ours it is not.
-    assert!(compiled.approvals[0].at.unwrap() > SimTime(1_763_251_201));
+fn baseline(rules: Vec<RuleDef>, approved: &[&str], rejected: &[&str]) -> BaselineDef {
+    baseline_of(Os::AmazonLinux2023, rules, approved, rejected)
+}
+
+fn security_rule(days: u32) -> RuleDef {
+    rule(&[(FilterKey::Classification, &["Security"])], days, ComplianceLevel::High)
 }
 
 #[test]
-fn zero_days_approves_at_release() {
-    let cat = catalog(vec![patch("P", "x", "Security", "Low", 5 * DAY)]);
-    let compiled = compile(&baseline(vec![rule(&[], 0, ComplianceLevel::Low)], &[], &[]), &cat);
-    assert_eq!(compiled.approvals[0].at, Some(SimTime(5 * DAY)));
+fn a1_a2_approve_after_days_counts_exact_24_hour_periods_from_release() {
+    let cat = catalog(vec![patch("P", "openssl", "Security", "Critical", at("2025-11-09T18:00:00Z"))]);
+    let compiled = compile(&baseline(vec![security_rule(7)], &[], &[]), &cat);
+    let approved_at = compiled.approvals[0].at.unwrap();
+    assert_eq!(approved_at, at("2025-11-16T18:00:00Z"));
+    // A1: one minute before, not yet approved; A2: a second after, approved.
+    assert!(at("2025-11-16T17:59:00Z") < approved_at);
+    assert!(at("2025-11-16T18:00:01Z") >= approved_at);
+}
+
+#[test]
+fn a2_prime_the_whole_day_reading_is_not_ours() {
+    // Under CloudFormation's whole-day reading the patch would be approved at
+    // 2025-11-16T00:00:01Z; under the exact-offset reading chosen here it is not.
+    let cat = catalog(vec![patch("P", "openssl", "Security", "Critical", at("2025-11-09T18:00:00Z"))]);
+    let compiled = compile(&baseline(vec![security_rule(7)], &[], &[]), &cat);
+    assert!(compiled.approvals[0].at.unwrap() > at("2025-11-16T00:00:01Z"));
+}
+
+#[test]
+fn a3_zero_days_approves_at_release() {
+    let cat = catalog(vec![patch("P", "x", "Security", "Low", at("2025-05-01T00:00:00Z"))]);
+    let compiled = compile(&baseline(vec![security_rule(0)], &[], &[]), &cat);
+    assert_eq!(compiled.approvals[0].at, Some(at("2025-05-01T00:00:00Z")));
+}
+
+#[test]
+fn a4_a5_approve_until_date_includes_the_whole_day_and_nothing_after() {
+    let cat = catalog(vec![
+        patch("A4", "x", "Security", "Low", at("2023-07-07T23:59:59Z")),
+        patch("A5", "y", "Security", "Low", at("2023-07-08T00:00:00Z")),
+    ]);
+    let mut until = security_rule(0);
+    until.delay = ApprovalDelay::UntilDate(at("2023-07-07T00:00:00Z"));
+    let compiled = compile(&baseline(vec![until], &[], &[]), &cat);
+    assert_eq!(compiled.approvals[0].at, Some(at("2023-07-07T23:59:59Z")));
+    assert_eq!(compiled.approvals[1].at, None);
+    assert_eq!(compiled.approvals[1].source, ApprovalSource::NoRule);
+}
+
+#[test]
+fn a6_amazon_linux_counts_from_the_updated_date() {
+    let mut p = patch("A6", "x", "Security", "Important", at("2025-07-01T00:00:00Z"));
+    p.dates.updated = Some(at("2025-07-07T00:00:00Z"));
+    let cat = catalog_of(Os::AmazonLinux2, vec![p]);
+    let compiled = compile(&baseline_of(Os::AmazonLinux2, vec![security_rule(7)], &[], &[]), &cat);
+    let approved_at = compiled.approvals[0].at.unwrap();
+    assert!(at("2025-07-10T00:00:00Z") < approved_at, "not yet approved on 07-10");
+    assert_eq!(approved_at, at("2025-07-14T00:00:00Z"));
+}
+
+#[test]
+fn a7_a8_without_a_repository_date_the_build_time_counts_or_nothing_does() {
+    let mut built = patch("A7", "x", "Security", "Important", at("2025-06-01T00:00:00Z"));
+    built.dates = PatchDates { updated: None, build_time: Some(at("2025-06-01T00:00:00Z")), undated: true };
+    let mut bare = patch("A8", "y", "Security", "Important", at("2025-06-01T00:00:00Z"));
+    bare.dates = PatchDates { updated: None, build_time: None, undated: true };
+    let cat = catalog_of(Os::RedhatEnterpriseLinux, vec![built, bare]);
+    let compiled = compile(&baseline_of(Os::RedhatEnterpriseLinux, vec![security_rule(7)], &[], &[]), &cat);
+    // A7: approved by 06-09 (from 06-08, the build time plus seven days).
+    assert!(compiled.approvals[0].at.unwrap() <= at("2025-06-09T00:00:00Z"));
+    assert_eq!(compiled.approvals[0].at, Some(at("2025-06-08T00:00:00Z")));
+    // A8: no date at all, so the delay is zero.
+    assert_eq!(compiled.approvals[1].at, Some(at("2025-06-01T00:00:00Z")));
+}
+
+#[test]
+fn a10_a_patch_on_both_lists_is_rejected() {
+    let cat = catalog(vec![patch("A", "kernel", "Bugfix", "Low", SimTime(DAY))]);
+    let compiled = compile(&baseline(vec![], &["kernel"], &["kern*"]), &cat);
+    assert_eq!(compiled.approvals[0].at, None);
+    assert_eq!(compiled.approvals[0].source, ApprovalSource::RejectedList);
+    assert!(compiled.rejected.contains(0));
+}
+
+#[test]
+fn a11_the_approved_list_overrides_global_filters() {
+    let cat = catalog(vec![
+        patch("X", "pkg-x", "Security", "Critical", SimTime(DAY)),
+        patch("Y", "pkg-y", "Security", "Critical", SimTime(DAY)),
+    ]);
+    let mut def = baseline(vec![security_rule(0)], &["pkg-x"], &[]);
+    // The global filter keeps only Bugfix, so the rule sees neither patch.
+    def.global_filters = vec![(FilterKey::Classification, vec!["Bugfix".into()])];
+    let compiled = compile(&def, &cat);
+    assert_eq!(compiled.approvals[0].source, ApprovalSource::ApprovedList);
+    assert_eq!(compiled.approvals[0].at, Some(SimTime(DAY)));
+    assert_eq!(compiled.approvals[1].source, ApprovalSource::GlobalFilters);
+    assert_eq!(compiled.approvals[1].at, None);
 }
 
 #[test]
 fn all_filters_must_match_and_any_value_of_a_filter_may() {
     let cat = catalog(vec![
-        patch("A", "a", "Security", "Critical", 0),
-        patch("B", "b", "Security", "Low", 0),
-        patch("C", "c", "Bugfix", "Critical", 0),
+        patch("A", "a", "Security", "Critical", SimTime(0)),
+        patch("B", "b", "Security", "Low", SimTime(0)),
+        patch("C", "c", "Bugfix", "Critical", SimTime(0)),
     ]);
     let compiled = compile(
         &baseline(
@@ -103,7 +194,7 @@ fn all_filters_must_match_and_any_value_of_a_filter_may() {
 
 #[test]
 fn two_matching_rules_give_the_earliest_instant_and_the_highest_level() {
-    let cat = catalog(vec![patch("A", "a", "Security", "Critical", 0)]);
+    let cat = catalog(vec![patch("A", "a", "Security", "Critical", SimTime(0))]);
     let compiled = compile(
         &baseline(
             vec![
@@ -115,22 +206,14 @@ fn two_matching_rules_give_the_earliest_instant_and_the_highest_level() {
         ),
         &cat,
     );
-    assert_eq!(compiled.approvals[0], Approval { at: Some(SimTime(2 * DAY)), level: ComplianceLevel::Critical });
-}
-
-#[test]
-fn a_patch_on_both_lists_is_rejected_and_the_approved_list_overrides_rules() {
-    // A10 and the approved-list half of A11.
-    let cat = catalog(vec![patch("A", "kernel", "Bugfix", "Low", DAY), patch("B", "nginx", "Bugfix", "Low", DAY)]);
-    let compiled = compile(&baseline(vec![], &["kernel", "nginx"], &["kern*"]), &cat);
-    assert_eq!(compiled.approvals[0].at, None);
-    assert!(compiled.rejected.contains(0));
-    assert_eq!(compiled.approvals[1], Approval { at: Some(SimTime(DAY)), level: ComplianceLevel::Medium });
+    assert_eq!(compiled.approvals[0].at, Some(SimTime(2 * DAY)));
+    assert_eq!(compiled.approvals[0].level, ComplianceLevel::Critical);
+    assert_eq!(compiled.approvals[0].source, ApprovalSource::Rule(1));
 }
 
 #[test]
 fn amazon_linux_2023_medium_also_matches_moderate() {
-    let cat = catalog(vec![patch("A", "a", "Security", "Moderate", 0)]);
+    let cat = catalog(vec![patch("A", "a", "Security", "Moderate", SimTime(0))]);
     let compiled = compile(
         &baseline(vec![rule(&[(FilterKey::Severity, &["Medium"])], 0, ComplianceLevel::Medium)], &[], &[]),
         &cat,
@@ -139,12 +222,53 @@ fn amazon_linux_2023_medium_also_matches_moderate() {
 }
 
 #[test]
-fn entries_match_ids_names_and_single_star_globs() {
-    assert!(entry_matches("ALAS-1", "ALAS-1", "openssl"));
-    assert!(entry_matches("openssl", "ALAS-1", "openssl"));
-    assert!(entry_matches("open*", "ALAS-1", "openssl"));
-    assert!(entry_matches("*ssl", "ALAS-1", "openssl"));
-    assert!(entry_matches("o*l", "ALAS-1", "openssl"));
-    assert!(!entry_matches("x*", "ALAS-1", "openssl"));
-    assert!(!entry_matches("openssl-libs", "ALAS-1", "openssl"));
+fn ubuntu_rules_approve_only_the_security_pocket_unless_non_security_is_enabled() {
+    let pocket = |id: &str, repository: &str| {
+        let mut p = patch(id, id, "x", "x", SimTime(0));
+        p.properties = PatchProperties {
+            priority: Some("Optional".into()),
+            repository: Some(repository.into()),
+            ..Default::default()
+        };
+        p
+    };
+    let cat = catalog_of(Os::Ubuntu, vec![pocket("sec", "jammy-security"), pocket("upd", "jammy-updates")]);
+    let mut any_priority = rule(&[(FilterKey::Priority, &["*"])], 0, ComplianceLevel::High);
+    let compiled = compile(&baseline_of(Os::Ubuntu, vec![any_priority.clone()], &[], &[]), &cat);
+    assert_eq!(compiled.approvals.iter().map(|a| a.at.is_some()).collect::<Vec<_>>(), [true, false]);
+    any_priority.enable_non_security = true;
+    let compiled = compile(&baseline_of(Os::Ubuntu, vec![any_priority], &[], &[]), &cat);
+    assert_eq!(compiled.approvals.iter().map(|a| a.at.is_some()).collect::<Vec<_>>(), [true, true]);
+}
+
+#[test]
+fn windows_entries_are_kb_ids_and_filters_see_product_family_and_patch_set() {
+    let mut office = patch("KB5002700", "office", "SecurityUpdates", "Important", SimTime(0));
+    office.properties.product_family = Some("Office".into());
+    let os_update = patch("KB5044281", "windows-cu", "SecurityUpdates", "Critical", SimTime(0));
+    let cat = catalog_of(Os::Windows, vec![office, os_update]);
+    let only_os = rule(&[(FilterKey::PatchSet, &["OS"])], 0, ComplianceLevel::High);
+    let compiled = compile(&baseline_of(Os::Windows, vec![only_os], &[], &["KB5044281"]), &cat);
+    assert_eq!(compiled.approvals[0].source, ApprovalSource::NoRule, "Office is an APPLICATION patch");
+    assert_eq!(compiled.approvals[1].source, ApprovalSource::RejectedList);
+    let family = rule(&[(FilterKey::ProductFamily, &["Office"])], 0, ComplianceLevel::High);
+    let compiled = compile(&baseline_of(Os::Windows, vec![family], &[], &[]), &cat);
+    assert!(compiled.approvals[0].at.is_some() && compiled.approvals[1].at.is_none());
+}
+
+#[test]
+fn entries_match_ids_cves_names_and_single_star_globs_on_yum() {
+    let mut p = patch("ALAS-1", "openssl", "Security", "Low", SimTime(0));
+    p.cves = vec!["CVE-2024-12345".into()];
+    let cat = catalog(vec![p]);
+    let patch = &cat.patches[0];
+    let yum = Family::Yum;
+    for entry in ["ALAS-1", "openssl", "open*", "*ssl", "o*l", "CVE-2024-12345"] {
+        assert!(entry_matches(entry, patch, "openssl", yum), "{entry}");
+    }
+    for entry in ["x*", "openssl-libs", "CVE-2024-1"] {
+        assert!(!entry_matches(entry, patch, "openssl", yum), "{entry}");
+    }
+    assert!(entry_matches("openssl", patch, "openssl", Family::Apt));
+    assert!(!entry_matches("open*", patch, "openssl", Family::Apt), "APT takes bare names");
 }

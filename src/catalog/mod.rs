@@ -10,6 +10,7 @@ mod generate;
 mod os;
 
 pub use generate::{GeneratorDef, ReleaseProcess, StreamDef, build};
+
 pub use os::{ALL as OS_ALL, APT_PRIORITIES, Family, Os, classifications, is_security, severities};
 
 /// Every operating system, in the order of the AWS enum.
@@ -29,10 +30,23 @@ pub struct PatchDef {
     pub product: Option<String>,
     pub properties: PatchProperties,
     pub released: SimTime,
+    pub dates: PatchDates,
+    pub cves: Vec<String>,
     pub reboot_required: bool,
     pub download_mb: f64,
     pub install_duration: SimDuration,
     pub supersedes: Vec<String>,
+}
+
+/// The dates approval delays count from, when they differ from the release (section 1.3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PatchDates {
+    /// Amazon Linux: the notice's Updated Date.
+    pub updated: Option<SimTime>,
+    /// The package build time, used when the repository has no dates.
+    pub build_time: Option<SimTime>,
+    /// False when the repository gives no release date.
+    pub undated: bool,
 }
 
 /// The vendor metadata approval rules filter on.
@@ -43,6 +57,8 @@ pub struct PatchProperties {
     pub priority: Option<String>,
     pub section: Option<String>,
     pub repository: Option<String>,
+    /// Windows PRODUCT_FAMILY (`Windows`, `Office`, `SQL Server`, ...); `Windows` if unset.
+    pub product_family: Option<String>,
 }
 
 /// A validated catalog definition.
@@ -66,6 +82,12 @@ pub struct Patch {
     /// The vendor calls it a security update (classification, or the `-security` pocket).
     pub security: bool,
     pub released: SimTime,
+    /// Amazon Linux Updated Date, if the notice was revised.
+    pub updated: Option<SimTime>,
+    pub build_time: Option<SimTime>,
+    /// The repository gives a release date (false: approval counts from the build time).
+    pub dated: bool,
+    pub cves: Vec<String>,
     pub reboot_required: bool,
     pub download_mb: f64,
     pub install_duration: SimDuration,

@@ -60,6 +60,8 @@ pub struct PatchCounts {
     pub missing: u32,
     pub failed: u32,
     pub not_applicable: u32,
+    /// Windows: security updates released and applicable but not approved (yet).
+    pub available_security_update: u32,
 }
 
 /// What an instance last reported.
@@ -78,6 +80,8 @@ pub struct InstanceReport {
     /// Highest compliance level among non-compliant items; UNSPECIFIED when compliant.
     pub overall_severity: ComplianceLevel,
     pub last_no_reboot_install: Option<SimTime>,
+    /// The baseline's AvailableSecurityUpdatesComplianceStatus is NON_COMPLIANT.
+    pub available_security_non_compliant: bool,
 }
 
 impl InstanceReport {
@@ -85,7 +89,11 @@ impl InstanceReport {
     /// INSTALLED_PENDING_REBOOT).
     pub fn is_compliant(&self) -> bool {
         let c = &self.counts;
-        c.missing == 0 && c.failed == 0 && c.installed_rejected == 0 && c.installed_pending_reboot == 0
+        c.missing == 0
+            && c.failed == 0
+            && c.installed_rejected == 0
+            && c.installed_pending_reboot == 0
+            && !(self.available_security_non_compliant && c.available_security_update > 0)
     }
 }
 
@@ -101,6 +109,8 @@ pub struct EvaluationInput<'a> {
     pub failed: &'a [u32],
     /// Patches installed by a NoReboot Install and not yet followed by a reboot (sparse).
     pub pending_reboot: &'a [u32],
+    /// Windows only: patches released so far, for AVAILABLE_SECURITY_UPDATE.
+    pub released: Option<&'a BitSet>,
 }
 
 /// Counts and severities of a report: the work every Scan does.
@@ -174,6 +184,21 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], Complian
         }
         if input.security.contains(p) || baseline.critical.contains(p) {
             flagged_nc += 1;
+        }
+    }
+    // AVAILABLE_SECURITY_UPDATE (Windows): released, applicable, security, not installed,
+    // neither approved nor rejected. Non-compliant only if the baseline says so.
+    if let Some(released) = input.released {
+        let released = released.words();
+        for w in 0..approved.len() {
+            let available = released[w] & security[w] & applicable[w] & !installed[w] & !approved[w] & !rejected[w];
+            let count = available.count_ones();
+            counts.available_security_update += count;
+            if baseline.available_security_non_compliant {
+                total_nc += count;
+                security_nc += count;
+                flagged_nc += count;
+            }
         }
     }
     // Other = non-compliant items that are neither CRITICAL nor security updates (P3).

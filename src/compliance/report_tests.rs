@@ -22,7 +22,11 @@ fn baseline(levels: &[Option<ComplianceLevel>], rejected: &[usize], action: Reje
                     critical.insert(i);
                 }
             }
-            Approval { at: level.map(|_| SimTime(0)), level: level.unwrap_or_default() }
+            Approval {
+                at: level.map(|_| SimTime(0)),
+                level: level.unwrap_or_default(),
+                source: crate::baseline::ApprovalSource::NoRule,
+            }
         })
         .collect();
     for &r in rejected {
@@ -34,6 +38,7 @@ fn baseline(levels: &[Option<ComplianceLevel>], rejected: &[usize], action: Reje
         approvals,
         rejected: rejected_set,
         rejected_action: action,
+        available_security_non_compliant: false,
         approved,
         critical,
         by_level,
@@ -59,6 +64,7 @@ fn is_compliant(counts: PatchCounts) -> bool {
         other_non_compliant: 0,
         overall_severity: ComplianceLevel::Unspecified,
         last_no_reboot_install: None,
+        available_security_non_compliant: false,
     }
     .is_compliant()
 }
@@ -80,6 +86,7 @@ fn p1_installed_other_and_not_applicable_are_compliant() {
         installed: &installed,
         failed: &[],
         pending_reboot: &[],
+        released: None,
     };
     let (counts, flags, severity) = evaluate(&input);
     assert_eq!((counts.installed, counts.installed_other, counts.not_applicable, counts.missing), (10, 3, 40, 0));
@@ -106,6 +113,7 @@ fn p2_one_missing_high_patch_makes_the_instance_non_compliant_high() {
         installed: &installed,
         failed: &[],
         pending_reboot: &[],
+        released: None,
     };
     let (counts, flags, severity) = evaluate(&input);
     assert_eq!(counts.missing, 1);
@@ -132,6 +140,7 @@ fn p3_critical_security_and_low_bugfix_split_into_critical_security_and_other() 
         installed: &installed,
         failed: &[],
         pending_reboot: &[],
+        released: None,
     };
     let (counts, flags, severity) = evaluate(&input);
     assert_eq!(counts.missing, 2);
@@ -157,6 +166,7 @@ fn p4_predefined_baseline_levels_are_unspecified() {
         installed: &installed,
         failed: &[],
         pending_reboot: &[],
+        released: None,
     };
     let (counts, _, severity) = evaluate(&input);
     assert_eq!(counts.missing, 2);
@@ -178,6 +188,7 @@ fn failed_and_pending_reboot_patches_move_out_of_missing_and_installed() {
         installed: &installed,
         failed: &[2],
         pending_reboot: &[1],
+        released: None,
     };
     let (counts, flags, _) = evaluate(&input);
     assert_eq!((counts.installed, counts.installed_pending_reboot, counts.failed, counts.missing), (1, 1, 1, 1));
@@ -201,6 +212,7 @@ fn rejected_installed_patches_depend_on_the_rejected_action() {
             installed: &installed,
             failed: &[],
             pending_reboot: &[],
+            released: None,
         };
         let (counts, _, _) = evaluate(&input);
         assert_eq!((counts.installed_rejected, counts.installed_other), (rejected_count, other_count), "{action:?}");
@@ -339,6 +351,7 @@ proptest::proptest! {
             installed: &installed,
             failed: &case.failed,
             pending_reboot: &case.pending,
+            released: None,
         };
         proptest::prop_assert_eq!(evaluate(&input), slow_evaluate(&case));
     }

@@ -164,6 +164,8 @@ struct InstancePatchState<'a> {
     failed_count: u32,
     unreported_not_applicable_count: u32,
     not_applicable_count: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    available_security_update_count: Option<u32>,
     operation_start_time: String,
     operation_end_time: String,
     operation: &'a str,
@@ -198,6 +200,8 @@ fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) ->
             failed_count: c.failed,
             unreported_not_applicable_count: 0,
             not_applicable_count: c.not_applicable,
+            available_security_update_count: (world.catalogs[group.catalog].os == crate::catalog::Os::Windows)
+                .then_some(c.available_security_update),
             operation_start_time: report.start.to_rfc3339(),
             operation_end_time: report.end.to_rfc3339(),
             operation: report.operation.as_str(),

@@ -66,6 +66,7 @@ pub struct PatchGroupState {
     pub instances_with_critical_non_compliant_patches: u64,
     pub instances_with_security_non_compliant_patches: u64,
     pub instances_with_other_non_compliant_patches: u64,
+    pub instances_with_available_security_updates: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -104,6 +105,7 @@ pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
         add(&mut state.instances_with_critical_non_compliant_patches, report.critical_non_compliant);
         add(&mut state.instances_with_security_non_compliant_patches, report.security_non_compliant);
         add(&mut state.instances_with_other_non_compliant_patches, report.other_non_compliant);
+        add(&mut state.instances_with_available_security_updates, c.available_security_update);
     }
     let last = result.samples.last().map(|(_, c)| c.clone()).unwrap_or_default();
     let patch_groups = world

@@ -83,6 +83,17 @@ impl Scenario {
         self.default_baselines[&os]
     }
 
+    /// The index of the baseline called `name`: one of the scenario's, or a predefined AWS
+    /// baseline, which is added to the scenario's list if it was not used yet.
+    pub fn find_or_add_baseline(&mut self, name: &str) -> Option<usize> {
+        if let Some(index) = self.baselines.iter().position(|b| b.name == name) {
+            return Some(index);
+        }
+        let def = crate::baseline::predefined::by_name(name)?;
+        self.baselines.push(def);
+        Some(self.baselines.len() - 1)
+    }
+
     pub fn catalog_of(&self, os: Os) -> Option<usize> {
         self.catalogs.iter().position(|c| c.os == os)
     }

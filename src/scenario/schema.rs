@@ -135,7 +135,24 @@ pub struct PatchSpec {
     /// Debian/Ubuntu repository (pocket), e.g. `jammy-security`; `-security` marks security.
     #[serde(default)]
     pub repository: Option<String>,
+    /// Windows PRODUCT_FAMILY (`Windows` when unset); other families make it an
+    /// APPLICATION patch for PATCH_SET.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_family: Option<String>,
+    /// When the patch can be installed from the repository.
     pub released: Instant,
+    /// Amazon Linux: the notice's Updated Date, which approval delays count from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Instant>,
+    /// False when the repository gives no release date: delays count from `build_time`,
+    /// or are zero without one.
+    #[serde(default = "default_true")]
+    pub dated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_time: Option<Instant>,
+    /// CVE ids the advisory fixes (ApprovedPatches may name them on yum systems).
+    #[serde(default)]
+    pub cves: Vec<String>,
     #[serde(default)]
     pub reboot_required: bool,
     #[serde(default = "default_download_mb")]
@@ -180,6 +197,8 @@ pub struct StreamSpec {
     pub section: Option<String>,
     #[serde(default)]
     pub repository: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_family: Option<String>,
     /// Every patch of the stream updates this package (e.g. Windows' cumulative update);
     /// otherwise each picks one of the catalog's anonymous packages uniformly.
     #[serde(default)]
@@ -259,20 +278,44 @@ pub struct InstanceGroupSpec {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineSpec {
+    /// Required unless `import` gives it.
+    #[serde(default)]
     pub name: String,
+    /// Required unless `import` gives it.
+    #[serde(default)]
     pub os: String,
+    /// A JSON file holding the baseline, relative to the scenario file: what
+    /// `aws ssm get-patch-baseline` prints, or a CloudFormation `AWS::SSM::PatchBaseline`
+    /// resource or its Properties. The other fields stay unset, except `name`, which
+    /// renames the imported baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<String>,
     #[serde(default)]
     pub description: String,
+    /// GlobalFilters: a patch must match all of them before any rule looks at it.
+    #[serde(default)]
+    pub global_filters: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub rule: Vec<RuleSpec>,
     #[serde(default)]
     pub approved_patches: Vec<String>,
     #[serde(default = "default_level")]
     pub approved_patches_compliance_level: String,
+    /// Linux: approved-list entries may come from non-security sources.
+    #[serde(default)]
+    pub approved_patches_enable_non_security: bool,
     #[serde(default)]
     pub rejected_patches: Vec<String>,
     #[serde(default = "default_rejected_action")]
     pub rejected_patches_action: String,
+    /// Windows: whether a security update that is available but not approved makes the
+    /// instance non-compliant (`NON_COMPLIANT`) or not (`COMPLIANT`).
+    #[serde(default = "default_available_security")]
+    pub available_security_updates_compliance_status: String,
+}
+
+fn default_available_security() -> String {
+    "COMPLIANT".into()
 }
 
 fn default_level() -> String {
@@ -289,8 +332,12 @@ pub struct RuleSpec {
     /// Filter key (`PRODUCT`, `CLASSIFICATION`, `SEVERITY`, ...) to accepted values.
     #[serde(default)]
     pub filters: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
+    /// Approve this many days (0 to 360) after the release or update date ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approve_after_days: Option<u32>,
+    /// ... or everything released on or before this date (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_until_date: Option<String>,
     #[serde(default = "default_level")]
     pub compliance_level: String,
     /// Linux: also approve updates that do not come from a security source.
@@ -368,6 +415,10 @@ pub struct AssociationSpec {
     pub operation: String,
     /// `tag:KEY=V1,V2`, `tag-key=KEY` or `*`.
     pub targets: Vec<String>,
+    /// A patch policy's baselines, one per operating system: they replace patch-group and
+    /// default-baseline resolution for the instances of those operating systems.
+    #[serde(default)]
+    pub baselines: Vec<String>,
 }
 
 fn default_scan() -> String {

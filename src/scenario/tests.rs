@@ -211,3 +211,64 @@ fn diagnostics_print_as_file_line_column_path_message() {
     };
     assert_eq!(diagnostic.to_string(), "a.toml:3:7: scenario.horizon: the horizon must be longer than zero");
 }
+
+/// The minimal scenario with one more baseline appended (not referenced by any group).
+fn with_baseline(baseline: &str) -> String {
+    format!("{MINIMAL}\n{baseline}\n")
+}
+
+#[test]
+fn baseline_definitions_are_checked_against_aws_rules() {
+    let cases: [(&str, &str); 9] = [
+        (
+            "[[baseline]]\nname = \"ubuntu-delay\"\nos = \"UBUNTU\"\n[[baseline.rule]]\nfilters = { PRIORITY = [\"Required\"] }\napprove_after_days = 7",
+            "supports neither ApproveAfterDays nor ApproveUntilDate",
+        ),
+        (
+            "[[baseline]]\nname = \"both\"\nos = \"AMAZON_LINUX_2\"\n[[baseline.rule]]\napprove_after_days = 7\napprove_until_date = \"2025-01-01\"",
+            "not both",
+        ),
+        (
+            "[[baseline]]\nname = \"neither\"\nos = \"AMAZON_LINUX_2\"\n[[baseline.rule]]\ncompliance_level = \"LOW\"",
+            "requires one",
+        ),
+        (
+            "[[baseline]]\nname = \"bad-date\"\nos = \"AMAZON_LINUX_2\"\n[[baseline.rule]]\napprove_until_date = \"07/07/2023\"",
+            "YYYY-MM-DD",
+        ),
+        (
+            "[[baseline]]\nname = \"five-filters\"\nos = \"WINDOWS\"\n[[baseline.rule]]\napprove_after_days = 1\nfilters = { PRODUCT = [\"*\"], PRODUCT_FAMILY = [\"*\"], CLASSIFICATION = [\"*\"], MSRC_SEVERITY = [\"*\"], PATCH_SET = [\"OS\"] }",
+            "at most 4",
+        ),
+        ("[[baseline]]\nname = \"win-entry\"\nos = \"WINDOWS\"\napproved_patches = [\"openssl\"]", "KB ids"),
+        (
+            "[[baseline]]\nname = \"yum-reject-cve\"\nos = \"AMAZON_LINUX_2\"\nrejected_patches = [\"CVE-2024-1234\"]",
+            "not CVE",
+        ),
+        ("[[baseline]]\nname = \"two-stars\"\nos = \"AMAZON_LINUX_2\"\napproved_patches = [\"a*b*\"]", "at most one"),
+        (
+            "[[baseline]]\nname = \"avail\"\nos = \"AMAZON_LINUX_2\"\navailable_security_updates_compliance_status = \"NON_COMPLIANT\"",
+            "Windows only",
+        ),
+    ];
+    for (baseline, needle) in cases {
+        let found = errors(&with_baseline(baseline));
+        assert!(found.iter().any(|d| d.message.contains(needle)), "{baseline}\n→ {found:?}");
+        assert!(found.iter().all(|d| d.key_path.starts_with("baseline[1]")), "{found:?}");
+    }
+    let rules: String = (0..11).map(|_| "[[baseline.rule]]\napprove_after_days = 1\n").collect();
+    let found = errors(&with_baseline(&format!("[[baseline]]\nname = \"eleven\"\nos = \"AMAZON_LINUX_2\"\n{rules}")));
+    assert!(found.iter().any(|d| d.message.contains("at most 10")), "{found:?}");
+}
+
+#[test]
+fn valid_entry_formats_per_family_are_accepted() {
+    let text = with_baseline(
+        "[[baseline]]\nname = \"win-ok\"\nos = \"WINDOWS\"\napproved_patches = [\"KB5044281\", \"MS10-048\"]\n\
+         [[baseline]]\nname = \"apt-ok\"\nos = \"UBUNTU\"\nrejected_patches = [\"ExamplePkg33\", \"libc6\"]\n\
+         [[baseline]]\nname = \"yum-ok\"\nos = \"AMAZON_LINUX_2\"\napproved_patches = [\"CVE-2018-1234567\", \"RHSA-2017:0864\", \"1234567\", \"example-pkg-*.x86_64\"]\nrejected_patches = [\"example-pkg-*\"]",
+    );
+    if let Err(d) = load("ok.toml", &text) {
+        panic!("{d}");
+    }
+}

@@ -7,7 +7,7 @@ use super::diagnostic::Collector;
 use super::load::{FailedSections, Locator};
 use super::schema::{self, ScenarioFile};
 use super::{AgentDef, Scenario};
-use crate::baseline::{BaselineDef, ComplianceLevel, FilterKey, RejectedAction, RuleDef, predefined};
+use crate::baseline::{ApprovalDelay, BaselineDef, ComplianceLevel, FilterKey, RejectedAction, RuleDef, predefined};
 use crate::catalog::{
     APT_PRIORITIES, CatalogDef, Family, GeneratorDef, Os, PatchDef, PatchProperties, ReleaseProcess, StreamDef,
     classifications, severities,
@@ -198,10 +198,35 @@ pub(crate) fn validate(
         c.error("instance_group", format!("{total_instances} instances; a run is limited to 16 million"));
     }
 
-    // Baselines: custom ones first, predefined ones appended when referenced.
-    unique(&mut c, "baseline", file.baseline.iter().map(|b| b.name.as_str()));
-    let mut baselines: Vec<BaselineDef> = Vec::new();
+    // Baselines: custom ones first, predefined ones appended when referenced. Imported
+    // baselines are read here and validated like the others.
+    // (index in the file, the baseline in scenario form)
+    let mut specs: Vec<(usize, schema::BaselineSpec)> = Vec::new();
+    let mut imported_groups: Vec<(usize, Vec<String>)> = Vec::new();
     for (index, spec) in file.baseline.iter().enumerate() {
+        match &spec.import {
+            None => specs.push((index, spec.clone())),
+            Some(import) => {
+                if let Some((merged, groups)) =
+                    import_baseline(&mut c, &format!("baseline[{index}]"), spec, import, source_name)
+                {
+                    imported_groups.push((specs.len(), groups));
+                    specs.push((index, merged));
+                }
+            }
+        }
+    }
+    let mut seen_names = BTreeSet::new();
+    for (index, spec) in &specs {
+        if !seen_names.insert(spec.name.as_str()) {
+            c.error(
+                &format!("baseline[{index}].name"),
+                format!("the name `{}` is used twice in [[baseline]]", spec.name),
+            );
+        }
+    }
+    let mut baselines: Vec<BaselineDef> = Vec::new();
+    for (index, spec) in &specs {
         if let Some(def) = validate_baseline(&mut c, &format!("baseline[{index}]"), spec) {
             baselines.push(def);
         }
@@ -256,6 +281,29 @@ pub(crate) fn validate(
         }
         patch_groups.insert(spec.name.clone(), resolved);
     }
+    // PatchGroups listed in imported documents register their baseline for those groups,
+    // as RegisterPatchBaselineForPatchGroup would, under the same one-per-OS rule.
+    if baselines_ok {
+        for (index, groups) in &imported_groups {
+            for group in groups {
+                let registered = patch_groups.entry(group.clone()).or_default();
+                let os = baselines[*index].os;
+                if let Some(&other) = registered.iter().find(|&&i| baselines[i].os == os) {
+                    if other != *index {
+                        c.error(
+                            &format!("baseline[{index}].import"),
+                            format!(
+                                "the imported baseline lists patch group `{group}`, which already has a baseline for {os} (`{}`); AWS rejects a second one (AlreadyExistsException)",
+                                baselines[other].name
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                registered.push(*index);
+            }
+        }
+    }
 
     // Default baselines: registered ones, then the predefined default for every other OS.
     let mut default_baselines: BTreeMap<Os, usize> = BTreeMap::new();
@@ -303,8 +351,29 @@ pub(crate) fn validate(
         }
         let schedule = schedule(&mut c, &format!("{path}.schedule"), &spec.schedule, "UTC", None, None, None, start);
         let targets = targets(&mut c, &format!("{path}.targets"), &spec.targets);
+        let mut policy_baselines: Vec<usize> = Vec::new();
+        for (b, name) in spec.baselines.iter().enumerate() {
+            let bpath = format!("{path}.baselines[{b}]");
+            let Some(found) = find_baseline(&mut c, &bpath, name, &mut baselines) else { continue };
+            if policy_baselines.iter().any(|&i| baselines[i].os == baselines[found].os) {
+                c.error(
+                    &bpath,
+                    format!(
+                        "a second baseline for {}; a patch policy has one per operating system",
+                        baselines[found].os
+                    ),
+                );
+                continue;
+            }
+            policy_baselines.push(found);
+        }
         if let (Some(schedule), Some(targets)) = (schedule, targets) {
-            associations.push(AssociationDef { name: spec.name.clone(), schedule, targets });
+            associations.push(AssociationDef {
+                name: spec.name.clone(),
+                schedule,
+                targets,
+                baselines: policy_baselines,
+            });
         }
     }
 
@@ -345,8 +414,12 @@ fn properties(
     priority: &Option<String>,
     section: &Option<String>,
     repository: &Option<String>,
+    product_family: &Option<String>,
 ) -> PatchProperties {
     let family = os.family();
+    if product_family.is_some() && family != Family::Windows {
+        c.error(&format!("{path}.product_family"), format!("PRODUCT_FAMILY applies to Windows patches only, not {os}"));
+    }
     if let Some(value) = classification {
         let valid = classifications(family);
         if valid.is_empty() {
@@ -395,6 +468,7 @@ fn properties(
         priority: priority.clone(),
         section: section.clone(),
         repository: repository.clone(),
+        product_family: product_family.clone(),
     }
 }
 
@@ -450,13 +524,26 @@ fn validate_patches(c: &mut Checker, path: &str, os: Os, spec: &schema::CatalogS
             &patch.priority,
             &patch.section,
             &patch.repository,
+            &patch.product_family,
         );
+        let dates = crate::catalog::PatchDates {
+            updated: patch.updated.map(|i| i.0),
+            build_time: patch.build_time.map(|i| i.0),
+            undated: !patch.dated,
+        };
+        for (index, cve) in patch.cves.iter().enumerate() {
+            if !is_cve(cve) {
+                c.error(&format!("{ppath}.cves[{index}]"), format!("`{cve}` is not a CVE id such as CVE-2024-12345"));
+            }
+        }
         out.push(PatchDef {
             id: patch.id.clone(),
             package: patch.package.clone(),
             product: patch.product.clone(),
             properties: props,
             released: patch.released.0,
+            dates,
+            cves: patch.cves.clone(),
             reboot_required: patch.reboot_required,
             download_mb: patch.download_mb,
             install_duration: patch.install_duration.0,
@@ -464,6 +551,17 @@ fn validate_patches(c: &mut Checker, path: &str, os: Os, spec: &schema::CatalogS
         });
     }
     out
+}
+
+/// `CVE-YYYY-NNNN` with four or more digits in the sequence.
+fn is_cve(text: &str) -> bool {
+    let mut parts = text.split('-');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("CVE"), Some(year), Some(number), None)
+            if year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit())
+                && number.len() >= 4 && number.bytes().all(|b| b.is_ascii_digit())
+    )
 }
 
 fn validate_generator(
@@ -499,6 +597,7 @@ fn validate_generator(
             &stream.priority,
             &stream.section,
             &stream.repository,
+            &stream.product_family,
         );
         c.probability(&format!("{spath}.reboot_share"), stream.reboot_share);
         let [low, high] = stream.download_mb;
@@ -554,70 +653,208 @@ fn validate_generator(
     Some(GeneratorDef { backlog: generator.backlog.0, id_prefix: generator.id_prefix.clone(), streams })
 }
 
+fn filter_group(
+    c: &mut Checker,
+    path: &str,
+    os: Os,
+    group: &BTreeMap<String, Vec<String>>,
+) -> Vec<(FilterKey, Vec<String>)> {
+    if group.len() > 4 {
+        c.error(path, format!("{} filters; a filter group has at most 4", group.len()));
+    }
+    let mut filters = Vec::new();
+    for (key, values) in group {
+        let fpath = format!("{path}.{key}");
+        let Some(filter_key) = c.parse(&fpath, FilterKey::parse(key, os)) else { continue };
+        if values.is_empty() || values.len() > 20 {
+            c.error(&fpath, "a filter takes 1 to 20 values");
+        }
+        if values.iter().any(|v| v.is_empty() || v.len() > 64) {
+            c.error(&fpath, "filter values have 1 to 64 characters");
+        }
+        if filter_key == FilterKey::PatchSet && values.iter().any(|v| !matches!(v.as_str(), "OS" | "APPLICATION" | "*"))
+        {
+            c.error(&fpath, "PATCH_SET values are OS and APPLICATION");
+        }
+        filters.push((filter_key, values.clone()));
+    }
+    filters
+}
+
+/// Checks an ApprovedPatches or RejectedPatches entry against the formats of section 1.4.
+fn entry_format(os: Os, entry: &str, rejected: bool) -> Result<(), String> {
+    if entry.is_empty() || entry.len() > 100 {
+        return Err(format!("`{entry}` must have 1 to 100 characters"));
+    }
+    let stars = entry.matches('*').count();
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    match os.family() {
+        Family::Windows => {
+            let kb = entry.strip_prefix("KB").is_some_and(digits);
+            let bulletin = entry
+                .strip_prefix("MS")
+                .and_then(|rest| rest.split_once('-'))
+                .is_some_and(|(year, number)| year.len() == 2 && digits(year) && number.len() == 3 && digits(number));
+            if !(kb || bulletin) {
+                return Err(format!("`{entry}`: Windows entries are KB ids (KB5044281) or bulletin ids (MS10-048)"));
+            }
+        }
+        Family::Apt => {
+            let ok = entry.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+            if !ok {
+                return Err(format!(
+                    "`{entry}`: Debian and Ubuntu entries are bare package names, without version, architecture or wildcard"
+                ));
+            }
+        }
+        Family::MacOs if stars > 0 => return Err(format!("`{entry}`: macOS entries take no wildcard")),
+        _ if stars > 1 => return Err(format!("`{entry}` has {stars} `*`; at most one is allowed")),
+        Family::Yum if rejected && (digits(entry) || is_cve(entry)) => {
+            return Err(format!(
+                "`{entry}`: rejected entries on yum systems are package names (one `*` allowed), not CVE or Bugzilla ids"
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD` as 00:00 UTC of that day.
+fn until_date(text: &str) -> Result<SimTime, String> {
+    let shape = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if !shape {
+        return Err(format!("`{text}` is not a date written YYYY-MM-DD"));
+    }
+    crate::schedule::parse_instant(text).map(SimTime).map_err(|e| format!("`{text}`: {e}"))
+}
+
+/// Reads a baseline from a JSON file named by `import`, relative to the scenario file.
+/// Returns the baseline in scenario form (renamed if `name` is set) and the patch groups the
+/// document lists.
+fn import_baseline(
+    c: &mut Checker,
+    path: &str,
+    spec: &schema::BaselineSpec,
+    import: &str,
+    source_name: &str,
+) -> Option<(schema::BaselineSpec, Vec<String>)> {
+    let ipath = format!("{path}.import");
+    let untouched = spec.os.is_empty()
+        && spec.description.is_empty()
+        && spec.global_filters.is_empty()
+        && spec.rule.is_empty()
+        && spec.approved_patches.is_empty()
+        && spec.rejected_patches.is_empty()
+        && spec.approved_patches_compliance_level == "UNSPECIFIED"
+        && !spec.approved_patches_enable_non_security
+        && spec.rejected_patches_action == "ALLOW_AS_DEPENDENCY"
+        && spec.available_security_updates_compliance_status == "COMPLIANT";
+    if !untouched {
+        c.error(path, "with `import`, the baseline comes from the file; only `name` may be set beside it");
+    }
+    let base = std::path::Path::new(source_name).parent().unwrap_or(std::path::Path::new(""));
+    let file = base.join(import);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(error) => {
+            c.error(&ipath, format!("cannot read {}: {error}", file.display()));
+            return None;
+        }
+    };
+    match crate::baseline::aws_json::parse_baseline_document(&text) {
+        Ok(imported) => {
+            let mut merged = imported.spec;
+            if !spec.name.is_empty() {
+                merged.name = spec.name.clone();
+            }
+            Some((merged, imported.patch_groups))
+        }
+        Err(message) => {
+            c.error(&ipath, format!("{}: {message}", file.display()));
+            None
+        }
+    }
+}
+
 fn validate_baseline(c: &mut Checker, path: &str, spec: &schema::BaselineSpec) -> Option<BaselineDef> {
     c.aws_name(&format!("{path}.name"), &spec.name, "baseline");
     if spec.name.starts_with("AWS-") {
         c.error(&format!("{path}.name"), "names starting with `AWS-` are reserved for predefined baselines");
     }
+    if spec.description.chars().count() > 1024 {
+        c.error(&format!("{path}.description"), "a description has at most 1024 characters");
+    }
     let os = c.parse(&format!("{path}.os"), Os::parse(&spec.os))?;
+    let family = os.family();
+    let linux = !matches!(family, Family::Windows | Family::MacOs);
+    let global_filters = filter_group(c, &format!("{path}.global_filters"), os, &spec.global_filters);
     if spec.rule.len() > 10 {
         c.error(&format!("{path}.rule"), format!("{} approval rules; a baseline has at most 10", spec.rule.len()));
     }
     let mut rules = Vec::new();
     for (index, rule) in spec.rule.iter().enumerate() {
         let rpath = format!("{path}.rule[{index}]");
-        if rule.filters.len() > 4 {
-            c.error(&format!("{rpath}.filters"), format!("{} filters; a rule has at most 4", rule.filters.len()));
-        }
-        let mut filters = Vec::new();
-        for (key, values) in &rule.filters {
-            let fpath = format!("{rpath}.filters.{key}");
-            let Some(filter_key) = c.parse(&fpath, FilterKey::parse(key, os)) else { continue };
-            if values.is_empty() || values.len() > 20 {
-                c.error(&fpath, "a filter takes 1 to 20 values");
+        let filters = filter_group(c, &format!("{rpath}.filters"), os, &rule.filters);
+        let delay = match (rule.approve_after_days, &rule.approve_until_date) {
+            (Some(_), Some(_)) => {
+                c.error(&rpath, "give approve_after_days or approve_until_date, not both");
+                ApprovalDelay::AfterDays(0)
             }
-            if values.iter().any(|v| v.is_empty() || v.len() > 64) {
-                c.error(&fpath, "filter values have 1 to 64 characters");
-            }
-            filters.push((filter_key, values.clone()));
-        }
-        let days = match rule.approve_after_days {
-            Some(_) if os.family() == Family::Apt => {
+            (Some(_), None) | (None, Some(_)) if family == Family::Apt => {
+                let key = if rule.approve_after_days.is_some() { "approve_after_days" } else { "approve_until_date" };
                 c.error(
-                    &format!("{rpath}.approve_after_days"),
-                    format!("{os} has no reliable release dates, so AWS does not support ApproveAfterDays there"),
+                    &format!("{rpath}.{key}"),
+                    format!("{os} has no reliable release dates, so AWS supports neither ApproveAfterDays nor ApproveUntilDate there"),
                 );
-                0
+                ApprovalDelay::AfterDays(0)
             }
-            Some(days) if days > 360 => {
+            (Some(days), None) if days > 360 => {
                 c.error(&format!("{rpath}.approve_after_days"), format!("{days} days; ApproveAfterDays is 0 to 360"));
-                0
+                ApprovalDelay::AfterDays(0)
             }
-            Some(days) => days,
-            None => 0,
+            (Some(days), None) => ApprovalDelay::AfterDays(days),
+            (None, Some(text)) => match until_date(text) {
+                Ok(day) => ApprovalDelay::UntilDate(day),
+                Err(message) => {
+                    c.error(&format!("{rpath}.approve_until_date"), message);
+                    ApprovalDelay::AfterDays(0)
+                }
+            },
+            (None, None) if family == Family::Apt => ApprovalDelay::AfterDays(0),
+            (None, None) => {
+                c.error(&rpath, "a rule needs approve_after_days or approve_until_date (AWS requires one)");
+                ApprovalDelay::AfterDays(0)
+            }
         };
+        if rule.enable_non_security && !linux {
+            c.error(
+                &format!("{rpath}.enable_non_security"),
+                format!("EnableNonSecurity applies to Linux only, not {os}"),
+            );
+        }
         let level = c
             .parse(&format!("{rpath}.compliance_level"), ComplianceLevel::parse(&rule.compliance_level))
             .unwrap_or_default();
-        rules.push(RuleDef {
-            filters,
-            approve_after_days: days,
-            compliance_level: level,
-            enable_non_security: rule.enable_non_security,
-        });
+        rules.push(RuleDef { filters, delay, compliance_level: level, enable_non_security: rule.enable_non_security });
     }
-    for (key, list) in [("approved_patches", &spec.approved_patches), ("rejected_patches", &spec.rejected_patches)] {
+    for (key, list, rejected) in
+        [("approved_patches", &spec.approved_patches, false), ("rejected_patches", &spec.rejected_patches, true)]
+    {
         if list.len() > 50 {
             c.error(&format!("{path}.{key}"), format!("{} entries; AWS allows at most 50", list.len()));
         }
         for (index, entry) in list.iter().enumerate() {
-            if entry.is_empty() || entry.len() > 100 || entry.matches('*').count() > 1 {
-                c.error(
-                    &format!("{path}.{key}[{index}]"),
-                    format!("`{entry}` must have 1 to 100 characters and at most one `*`"),
-                );
+            if let Err(message) = entry_format(os, entry, rejected) {
+                c.error(&format!("{path}.{key}[{index}]"), message);
             }
         }
+    }
+    if spec.approved_patches_enable_non_security && !linux {
+        c.error(
+            &format!("{path}.approved_patches_enable_non_security"),
+            format!("ApprovedPatchesEnableNonSecurity applies to Linux only, not {os}"),
+        );
     }
     let level = c
         .parse(
@@ -636,14 +873,36 @@ fn validate_baseline(c: &mut Checker, path: &str, spec: &schema::BaselineSpec) -
             RejectedAction::AllowAsDependency
         }
     };
+    let available_non_compliant = match spec.available_security_updates_compliance_status.as_str() {
+        "COMPLIANT" => false,
+        "NON_COMPLIANT" if family == Family::Windows => true,
+        "NON_COMPLIANT" => {
+            c.error(
+                &format!("{path}.available_security_updates_compliance_status"),
+                format!("AvailableSecurityUpdatesComplianceStatus applies to Windows only, not {os}"),
+            );
+            false
+        }
+        other => {
+            c.error(
+                &format!("{path}.available_security_updates_compliance_status"),
+                format!("`{other}`; expected COMPLIANT or NON_COMPLIANT"),
+            );
+            false
+        }
+    };
     Some(BaselineDef {
         name: spec.name.clone(),
         os,
+        description: spec.description.clone(),
+        global_filters,
         rules,
         approved_patches: spec.approved_patches.clone(),
         approved_patches_compliance_level: level,
+        approved_patches_enable_non_security: spec.approved_patches_enable_non_security,
         rejected_patches: spec.rejected_patches.clone(),
         rejected_patches_action: action,
+        available_security_updates_non_compliant: available_non_compliant,
     })
 }
 

@@ -43,10 +43,9 @@ pub struct PendingOperation {
 
 impl Sim<'_> {
     /// The report a Scan started at `now` produces.
-    pub(crate) fn scan_report(&self, instance: u32, now: SimTime) -> InstanceReport {
+    pub(crate) fn scan_report(&self, instance: u32, now: SimTime, baseline: u16) -> InstanceReport {
         let instances = &self.world.instances;
         let index = instance as usize;
-        let group = &self.world.groups[instances.group[index] as usize];
         let previous = instances.report[index].as_ref();
         self.report_for(
             instance,
@@ -58,7 +57,7 @@ impl Sim<'_> {
             now,
             now + self.scenario.agent.scan_duration,
             previous.and_then(|r| r.last_no_reboot_install),
-            group.baseline,
+            baseline,
         )
     }
 
@@ -77,13 +76,16 @@ impl Sim<'_> {
         baseline: u16,
     ) -> InstanceReport {
         let group = &self.world.groups[self.world.instances.group[instance as usize] as usize];
+        let compiled = &self.world.baselines[baseline as usize];
+        let windows = compiled.os == crate::catalog::Os::Windows;
         let input = EvaluationInput {
-            baseline: &self.world.baselines[baseline as usize],
+            baseline: compiled,
             security: &self.world.security[group.catalog],
             applicable: &self.world.profiles[group.profile].applicable,
             installed,
             failed,
             pending_reboot,
+            released: windows.then(|| &self.world.released[group.catalog]),
         };
         let (counts, [critical, security, other], severity) = evaluate(&input);
         InstanceReport {
@@ -98,6 +100,7 @@ impl Sim<'_> {
             other_non_compliant: other,
             overall_severity: severity,
             last_no_reboot_install,
+            available_security_non_compliant: compiled.available_security_non_compliant,
         }
     }
 
@@ -114,7 +117,8 @@ impl Sim<'_> {
         let started = crate::metrics::now_ns();
         let plan = match operation {
             Operation::Scan => {
-                let report = self.scan_report(instance, now);
+                let baseline = self.world.groups[group_index].baseline;
+                let report = self.scan_report(instance, now, baseline);
                 PendingOperation {
                     operation,
                     reboot_option,

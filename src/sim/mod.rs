@@ -26,6 +26,8 @@ pub use world::{NO_PATCH_GROUP, World};
 /// Everything that happens in a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
+    /// A patch is published in its catalog's repository.
+    Release { catalog: u16, patch: u32 },
     /// A patch becomes approved under a baseline.
     Approve { baseline: u16, patch: u32 },
     /// A scan association fires: its targets are scanned as one cohort.
@@ -150,6 +152,14 @@ impl<'s> Sim<'s> {
         for at in sample_times {
             scheduler.schedule(at, Event::Sample);
         }
+        // Releases during the run (releases before the start are in the initial state).
+        for (c, catalog) in self.world.catalogs.iter().enumerate() {
+            for (p, patch) in catalog.patches.iter().enumerate() {
+                if patch.released > start && patch.released < self.end {
+                    scheduler.schedule(patch.released, Event::Release { catalog: c as u16, patch: p as u32 });
+                }
+            }
+        }
         // Approvals that happen during the run.
         for (b, baseline) in self.world.baselines.iter().enumerate() {
             for (p, approval) in baseline.approvals.iter().enumerate() {
@@ -249,7 +259,31 @@ impl<'s> Sim<'s> {
         *slot = Some(report);
     }
 
-    fn scan_cohort(&mut self, now: SimTime, targets: &[u32]) {
+    /// A patch is published. On Windows, the updates it supersedes leave the catalog: they
+    /// are no longer applicable anywhere (they show as NOT_APPLICABLE if approved).
+    fn release(&mut self, catalog: usize, patch: usize) {
+        self.world.released[catalog].insert(patch);
+        let windows = self.world.catalogs[catalog].os.family() == crate::catalog::Family::Windows;
+        if !windows {
+            return;
+        }
+        let superseded = self.world.catalogs[catalog].patches[patch].supersedes.clone();
+        for profile in self.world.profiles.iter_mut().filter(|p| p.catalog == catalog) {
+            for &older in &superseded {
+                profile.applicable.remove(older as usize);
+            }
+        }
+    }
+
+    /// The baseline an instance is evaluated against: the operation's own baseline for its
+    /// operating system if it carries one (a patch policy), else its patch group's.
+    pub(crate) fn baseline_for(&self, instance: u32, overrides: &[usize]) -> u16 {
+        let group = &self.world.groups[self.world.instances.group[instance as usize] as usize];
+        let os = self.world.catalogs[group.catalog].os;
+        overrides.iter().find(|&&b| self.scenario.baselines[b].os == os).map_or(group.baseline, |&b| b as u16)
+    }
+
+    fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
         let sim: &Sim = self;
         let chunks: Vec<(Vec<InstanceReport>, CoreMetrics)> = targets
             .par_chunks(COHORT_CHUNK)
@@ -259,7 +293,7 @@ impl<'s> Sim<'s> {
                     .iter()
                     .map(|&instance| {
                         let started = now_ns();
-                        let report = sim.scan_report(instance, now);
+                        let report = sim.scan_report(instance, now, sim.baseline_for(instance, overrides));
                         metrics.record_evaluation(now_ns() - started);
                         report
                     })
@@ -295,13 +329,14 @@ impl Model for Sim<'_> {
 
     fn handle(&mut self, now: SimTime, event: Event, scheduler: &mut Scheduler<Event>) {
         match event {
+            Event::Release { catalog, patch } => self.release(catalog as usize, patch as usize),
             Event::Approve { baseline, patch } => {
                 self.world.baselines[baseline as usize].approved.insert(patch as usize);
             }
             Event::AssociationTick { association } => {
                 let def = &self.scenario.associations[association as usize];
                 let targets = self.resolve_targets(&def.targets);
-                self.scan_cohort(now, &targets);
+                self.scan_cohort(now, &targets, &def.baselines);
                 // The next tick is scheduled even beyond the horizon: the engine stops there,
                 // and a run that covers its horizon says so.
                 if let Some(next) = def.schedule.next_after(now.0) {

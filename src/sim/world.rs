@@ -32,6 +32,8 @@ pub struct World {
     pub catalogs: Vec<Catalog>,
     /// Per catalog: patches that are security updates.
     pub security: Vec<BitSet>,
+    /// Per catalog: patches released as of the simulation clock; set by release events.
+    pub released: Vec<BitSet>,
     pub profiles: Vec<Profile>,
     pub groups: Vec<Group>,
     pub baselines: Vec<CompiledBaseline>,
@@ -71,7 +73,19 @@ impl World {
                 set
             })
             .collect();
-        let profiles: Vec<Profile> = scenario
+        let released: Vec<BitSet> = catalogs
+            .iter()
+            .map(|catalog| {
+                let mut set = BitSet::new(catalog.len());
+                for (index, patch) in catalog.patches.iter().enumerate() {
+                    if patch.released <= start {
+                        set.insert(index);
+                    }
+                }
+                set
+            })
+            .collect();
+        let mut profiles: Vec<Profile> = scenario
             .profiles
             .iter()
             .enumerate()
@@ -97,6 +111,20 @@ impl World {
             })
             .collect();
 
+        // Windows: a superseded update leaves the catalog (section 1.3). Updates superseded
+        // before the start are gone from every profile; later ones leave at the release of
+        // their successor (`Sim::release`).
+        for profile in &mut profiles {
+            let catalog = &catalogs[profile.catalog];
+            if catalog.os.family() != crate::catalog::Family::Windows {
+                continue;
+            }
+            for patch in catalog.patches.iter().filter(|p| p.released <= start) {
+                for &older in &patch.supersedes {
+                    profile.applicable.remove(older as usize);
+                }
+            }
+        }
         let baseline_catalog: Vec<usize> =
             scenario.baselines.iter().map(|b| scenario.catalog_of(b.os).unwrap_or(usize::MAX)).collect();
         // Baselines for an OS without a catalog have nothing to approve; compile them
@@ -215,6 +243,7 @@ impl World {
             initially_installed,
             catalogs,
             security,
+            released,
             profiles,
             groups,
             baselines,

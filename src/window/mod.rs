@@ -159,6 +159,10 @@ pub struct AssociationDef {
     pub name: String,
     pub schedule: WindowSchedule,
     pub targets: Vec<Target>,
+    /// A patch policy's baselines, one per operating system (indices into the scenario's
+    /// baselines). When set, patch groups and default baselines are ignored for the
+    /// operating systems they cover.
+    pub baselines: Vec<usize>,
 }
 
 /// Execution and task statuses as AWS names them.

@@ -2,9 +2,13 @@
 //!
 //! - `determinism`: same scenario and seed give byte-identical results on any thread count.
 //! - `hand_calculated`: a ten-instance scenario whose results are worked out by hand.
+//! - `baselines`: export, import from AWS JSON and CloudFormation, explain.
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
+//! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
 
+mod baselines;
 mod cli;
 mod determinism;
 mod hand_calculated;
+mod patch_manager;
 mod support;
