@@ -395,6 +395,11 @@ pub struct TaskSpec {
     pub max_concurrency: String,
     /// A count (`0`, `5`) or a percentage (`5%`).
     pub max_errors: String,
+    /// InstallOverrideList: an Install installs exactly the patches named here (patch ids,
+    /// or package names with at most one `*`), approved or not, and nothing else. A Scan
+    /// ignores it, as AWS-RunPatchBaseline does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub install_override_list: Vec<String>,
 }
 
 fn default_priority() -> u32 {

@@ -989,7 +989,16 @@ fn validate_window(c: &mut Checker, path: &str, spec: &schema::WindowSpec, start
         if let (Some(operation), Some(reboot_option), Some(max_concurrency), Some(max_errors)) =
             (operation, reboot, concurrency, errors)
         {
+            for (i, entry) in task.install_override_list.iter().enumerate() {
+                if entry.is_empty() || entry.matches('*').count() > 1 {
+                    c.error(
+                        &format!("{tpath}.install_override_list[{i}]"),
+                        format!("`{entry}` must be a patch id or a package name with at most one `*`"),
+                    );
+                }
+            }
             tasks.push(TaskDef {
+                install_override_list: task.install_override_list.clone(),
                 name: task.name.clone(),
                 priority: task.priority,
                 operation,

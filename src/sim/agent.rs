@@ -110,6 +110,7 @@ impl Sim<'_> {
         instance: u32,
         operation: Operation,
         reboot_option: RebootOption,
+        install_override: &[String],
         now: SimTime,
     ) -> PendingOperation {
         let index = instance as usize;
@@ -130,7 +131,7 @@ impl Sim<'_> {
                     succeeded: true,
                 }
             }
-            Operation::Install => self.plan_install(instance, group_index, reboot_option, now),
+            Operation::Install => self.plan_install(instance, group_index, reboot_option, install_override, now),
         };
         self.metrics.record_evaluation(crate::metrics::now_ns() - started);
         plan
@@ -141,6 +142,7 @@ impl Sim<'_> {
         instance: u32,
         group_index: usize,
         reboot_option: RebootOption,
+        install_override: &[String],
         now: SimTime,
     ) -> PendingOperation {
         let index = instance as usize;
@@ -152,9 +154,22 @@ impl Sim<'_> {
         let installed = &world.instances.installed[index];
 
         let mut missing: Vec<u32> = Vec::new();
-        for_each_and_and_not(&baseline.approved, applicable, installed, |w, word| {
-            missing.extend(bits_of(w, word).map(|p| p as u32));
-        });
+        if install_override.is_empty() {
+            for_each_and_and_not(&baseline.approved, applicable, installed, |w, word| {
+                missing.extend(bits_of(w, word).map(|p| p as u32));
+            });
+        } else {
+            // InstallOverrideList: exactly the listed patches that are released and apply,
+            // approved or not (section 1.5, step 1).
+            let family = catalog.os.family();
+            for_each_and_and_not(&world.released[group.catalog], applicable, installed, |w, word| {
+                missing.extend(bits_of(w, word).map(|p| p as u32).filter(|&p| {
+                    let patch = &catalog.patches[p as usize];
+                    let package = &catalog.package_names[patch.package as usize];
+                    install_override.iter().any(|entry| crate::baseline::entry_matches(entry, patch, package, family))
+                }));
+            });
+        }
         // Newest approved version wins: skip a patch whose successor is also missing.
         let in_missing = |patch: u32| missing.binary_search(&patch).is_ok();
         let to_install: Vec<u32> = missing

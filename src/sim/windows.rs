@@ -212,6 +212,7 @@ impl Sim<'_> {
             let task_index = task.task;
             let task_def = &self.scenario.windows[execution.window as usize].tasks[task_index as usize];
             let (operation, reboot_option) = (task_def.operation, task_def.reboot_option);
+            let install_override = task_def.install_override_list.clone();
             if self.world.instances.busy[instance as usize] {
                 // Another operation holds the instance: this invocation fails at once.
                 let task = &mut self.executions[id as usize].tasks[slot];
@@ -222,7 +223,7 @@ impl Sim<'_> {
                 }
                 continue;
             }
-            let plan = self.plan_operation(instance, operation, reboot_option, now);
+            let plan = self.plan_operation(instance, operation, reboot_option, &install_override, now);
             let end = plan.end;
             self.world.instances.busy[instance as usize] = true;
             self.inflight[instance as usize] = Some(Box::new(plan));

@@ -127,6 +127,8 @@ pub struct TaskDef {
     pub reboot_option: RebootOption,
     pub max_concurrency: RateValue,
     pub max_errors: RateValue,
+    /// InstallOverrideList entries (empty: none).
+    pub install_override_list: Vec<String>,
 }
 
 /// A validated maintenance window.

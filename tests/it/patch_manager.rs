@@ -310,3 +310,50 @@ fn available_security_updates_are_non_compliant_when_the_baseline_says_so() {
     assert!(!last.is_compliant());
     assert_eq!(last.security_non_compliant, 1);
 }
+
+fn with_override(window_text: &str, list: &str) -> String {
+    window_text.replace("max_errors = \"0\"\n", &format!("max_errors = \"0\"\ninstall_override_list = {list}\n"))
+}
+
+#[test]
+fn p10_a_scan_ignores_the_install_override_list() {
+    let windows = with_override(&window("scan", 2, "Scan", "RebootIfNeeded"), "[\"ALAS-A\"]");
+    let (_, result) = run_text(&one_instance(&windows, "", ""));
+    let last = report(&result, 0);
+    assert_eq!(last.operation, Operation::Scan);
+    assert_eq!(last.counts.missing, 2, "both approved patches are still reported missing");
+    assert_eq!(last.counts.installed, 0);
+}
+
+#[test]
+fn an_install_override_list_installs_exactly_the_listed_patches_approved_or_not() {
+    // The group's baseline approves nothing here, and the list names only the kernel.
+    let windows = with_override(&window("install", 2, "Install", "RebootIfNeeded"), "[\"kernel\"]");
+    let text =
+        one_instance(&windows, "", "").replace("baselines = [\"approve-all\"]", "baselines = [\"approve-nothing\"]");
+    let (_, result) = run_text(&text);
+    let last = report(&result, 0);
+    assert_eq!(last.operation, Operation::Install);
+    // Not approved, so INSTALLED_OTHER; openssl was not listed, so it stays absent.
+    assert_eq!((last.counts.installed_other, last.counts.installed), (1, 0));
+    let installed = &result.world.instances.installed[0];
+    let kernel = result.world.catalogs[0].patch_index("ALAS-B").unwrap() as usize;
+    let openssl = result.world.catalogs[0].patch_index("ALAS-A").unwrap() as usize;
+    assert!(installed.contains(kernel) && !installed.contains(openssl));
+}
+
+#[test]
+fn p12_patches_present_before_any_operation_are_installed_or_installed_other_never_pending() {
+    // Patched through the day before the start: both patches were installed outside Patch
+    // Manager. The baseline approves only the Critical one.
+    let association = "[[association]]\nname = \"scan\"\nschedule = \"at(2026-03-02T05:00:00)\"\ntargets = [\"*\"]\n";
+    let text = one_instance("", association, "").replace("initial_lag = \"30d\"", "initial_lag = \"1d\"").replace(
+        "filters = { CLASSIFICATION = [\"Security\"] }\napprove_after_days = 0\ncompliance_level = \"HIGH\"",
+        "filters = { SEVERITY = [\"Critical\"] }\napprove_after_days = 0\ncompliance_level = \"HIGH\"",
+    );
+    let (_, result) = run_text(&text);
+    let last = report(&result, 0);
+    assert_eq!(last.operation, Operation::Scan);
+    assert_eq!((last.counts.installed, last.counts.installed_other, last.counts.installed_pending_reboot), (1, 1, 0));
+    assert!(last.is_compliant());
+}
