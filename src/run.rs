@@ -19,6 +19,8 @@ pub struct RunResult {
     pub exposed_at_end: Vec<u64>,
     pub progress: Vec<Vec<PatchProgress>>,
     pub window_records: Vec<ExecutionRecord>,
+    /// Executions of rate-controlled or Install associations.
+    pub association_records: Vec<ExecutionRecord>,
     pub metrics: CoreMetrics,
     /// Events scheduled in all, handled or not.
     pub events_scheduled: u64,
@@ -39,7 +41,8 @@ pub fn run(scenario: &Scenario, seed: u64, observe: impl FnMut(SimTime, u64)) ->
         exposure: sim.exposure,
         exposed_at_end: sim.exposed_at_end,
         progress: sim.progress,
-        window_records: sim.window_records,
+        window_records: sim.executions.window_records,
+        association_records: sim.executions.association_records,
         metrics: sim.metrics,
     })
 }

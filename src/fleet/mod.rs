@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::bitset::BitSet;
 use crate::compliance::InstanceReport;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 
 /// A validated image/role profile.
 #[derive(Clone, Debug)]
@@ -27,6 +27,29 @@ pub struct GroupDef {
     pub initial_lag: SimDuration,
     pub initial_lag_spread: SimDuration,
     pub install_failure_probability: f64,
+    /// Periods `[start, end)` when the group's agents cannot be reached, sorted.
+    pub outages: Vec<(SimTime, SimTime)>,
+}
+
+impl GroupDef {
+    /// Whether the agents are reachable at `at`.
+    pub fn online(&self, at: SimTime) -> bool {
+        !self.outages.iter().any(|(start, end)| *start <= at && at < *end)
+    }
+
+    /// When the agents are reachable again, if they are not at `at`.
+    pub fn back_online(&self, at: SimTime) -> Option<SimTime> {
+        let mut back = None;
+        let mut t = at;
+        // Outages are sorted; adjacent or overlapping ones chain.
+        for (start, end) in &self.outages {
+            if *start <= t && t < *end {
+                t = *end;
+                back = Some(*end);
+            }
+        }
+        back
+    }
 }
 
 /// The patch group of a set of tags.

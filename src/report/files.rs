@@ -54,32 +54,39 @@ fn write_compliance(dir: &Path, result: &RunResult) -> io::Result<()> {
     writer.flush()
 }
 
-fn write_windows(dir: &Path, result: &RunResult) -> io::Result<()> {
-    let mut writer = csv::Writer::from_path(dir.join("windows.csv")).map_err(csv_error)?;
-    if result.window_records.is_empty() {
-        writer
-            .write_record([
-                "window",
-                "execution",
-                "scheduled_start",
-                "start",
-                "end",
-                "status",
-                "targets",
-                "succeeded",
-                "failed",
-                "timed_out",
-                "undeliverable",
-                "cancelled",
-                "not_started",
-                "hours",
-            ])
-            .map_err(csv_error)?;
+/// The columns of `windows.csv` and `associations.csv`, for files without rows.
+const EXECUTION_COLUMNS: [&str; 15] = [
+    "window",
+    "execution",
+    "scheduled_start",
+    "start",
+    "end",
+    "status",
+    "targets",
+    "succeeded",
+    "failed",
+    "timed_out",
+    "undeliverable",
+    "cancelled",
+    "skipped",
+    "hours",
+    "utilisation",
+];
+
+fn write_executions(path: &Path, records: &[crate::sim::ExecutionRecord]) -> io::Result<()> {
+    let mut writer = csv::Writer::from_path(path).map_err(csv_error)?;
+    if records.is_empty() {
+        writer.write_record(EXECUTION_COLUMNS).map_err(csv_error)?;
     }
-    for record in &result.window_records {
+    for record in records {
         writer.serialize(record).map_err(csv_error)?;
     }
     writer.flush()
+}
+
+fn write_windows(dir: &Path, result: &RunResult) -> io::Result<()> {
+    write_executions(&dir.join("windows.csv"), &result.window_records)?;
+    write_executions(&dir.join("associations.csv"), &result.association_records)
 }
 
 fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Result<()> {

@@ -26,6 +26,8 @@ pub struct Summary {
     pub patches_per_catalog: BTreeMap<String, usize>,
     pub patch_groups: Vec<GroupSummary>,
     pub window_executions: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Per window: mean share of its duration used, and targets that never started.
+    pub windows: Vec<WindowSummary>,
     pub baselines: Vec<BaselineSummary>,
 }
 
@@ -67,6 +69,21 @@ pub struct PatchGroupState {
     pub instances_with_security_non_compliant_patches: u64,
     pub instances_with_other_non_compliant_patches: u64,
     pub instances_with_available_security_updates: u64,
+}
+
+/// How a maintenance window was used over the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowSummary {
+    pub window: String,
+    pub executions: u64,
+    /// Mean over finished executions of (end - start) / duration; above 1 when work ran
+    /// past the window's end.
+    pub mean_utilisation: Option<f64>,
+    /// Targets never started: their level could not start before the cutoff, or a
+    /// CANCEL_TASK cutoff came first.
+    pub targets_skipped: u64,
+    pub targets_cancelled_after_max_errors: u64,
+    pub targets_undeliverable: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -136,7 +153,25 @@ pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
     for record in &result.window_records {
         *window_executions.entry(record.window.clone()).or_default().entry(record.status.to_string()).or_default() += 1;
     }
+    let windows = scenario
+        .windows
+        .iter()
+        .map(|window| {
+            let rows: Vec<_> = result.window_records.iter().filter(|r| r.window == window.name).collect();
+            let finished: Vec<f64> = rows.iter().filter(|r| !r.end.is_empty()).map(|r| r.utilisation).collect();
+            WindowSummary {
+                window: window.name.clone(),
+                executions: rows.len() as u64,
+                mean_utilisation: (!finished.is_empty())
+                    .then(|| (finished.iter().sum::<f64>() / finished.len() as f64 * 1_000.0).round() / 1_000.0),
+                targets_skipped: rows.iter().map(|r| r.skipped).sum(),
+                targets_cancelled_after_max_errors: rows.iter().map(|r| r.cancelled).sum(),
+                targets_undeliverable: rows.iter().map(|r| r.undeliverable).sum(),
+            }
+        })
+        .collect();
     Summary {
+        windows,
         scenario: scenario.name.clone(),
         scenario_file: scenario.source_name.clone(),
         scenario_hash: scenario.hash.clone(),

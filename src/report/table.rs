@@ -161,7 +161,16 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
         let total: u64 = statuses.values().sum();
         let parts: Vec<String> = statuses.iter().map(|(s, n)| format!("{n} {s}")).collect();
         let detail = if parts.is_empty() { "none".to_string() } else { parts.join(", ") };
-        let _ = writeln!(out, "  {window:<width$}  {total:>4} executions: {detail}");
+        let usage = summary
+            .windows
+            .iter()
+            .find(|w| &w.window == window)
+            .map(|w| {
+                let used = w.mean_utilisation.map_or("-".to_string(), |u| format!("{:.0}%", u * 100.0));
+                format!("  used {used}, skipped {}", thousands(w.targets_skipped))
+            })
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {window:<width$}  {total:>4} executions: {detail}{usage}");
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "PERFORMANCE (wall clock, {} threads; not part of the deterministic results)", perf.threads);

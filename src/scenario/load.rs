@@ -15,9 +15,11 @@ use super::diagnostic::Collector;
 use super::schema::ScenarioFile;
 
 /// The sections a scenario file may contain, in the order the docs present them.
-pub const SECTIONS: [&str; 10] = [
+pub const SECTIONS: [&str; 12] = [
     "scenario",
     "agent",
+    "account",
+    "resource_group",
     "catalog",
     "profile",
     "instance_group",
@@ -148,6 +150,8 @@ pub(crate) fn parse<'i>(
                 one(&locator, name, value, collector).map(|v| file.scenario = v).is_some()
             }
             "agent" => one(&locator, name, value, collector).map(|v| file.agent = v).is_some(),
+            "account" => one(&locator, name, value, collector).map(|v| file.account = v).is_some(),
+            "resource_group" => many(&locator, name, value, collector, &mut file.resource_group),
             "default_baselines" => one(&locator, name, value, collector).map(|v| file.default_baselines = v).is_some(),
             "catalog" => many(&locator, name, value, collector, &mut file.catalog),
             "profile" => many(&locator, name, value, collector, &mut file.profile),

@@ -53,6 +53,8 @@ pub struct Scenario {
     pub seed: u64,
     pub sample_interval: SimDuration,
     pub max_events: u64,
+    /// Maintenance-window executions that may run at once (`[account]`).
+    pub max_concurrent_executions: u32,
     pub agent: AgentDef,
     pub catalogs: Vec<CatalogDef>,
     pub profiles: Vec<ProfileDef>,

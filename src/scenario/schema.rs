@@ -22,6 +22,8 @@ use crate::time::{SimDuration, SimTime, parse_duration};
 pub struct ScenarioFile {
     pub scenario: ScenarioMeta,
     pub agent: AgentSettings,
+    pub account: AccountSettings,
+    pub resource_group: Vec<ResourceGroupSpec>,
     pub catalog: Vec<CatalogSpec>,
     pub profile: Vec<ProfileSpec>,
     pub instance_group: Vec<InstanceGroupSpec>,
@@ -85,6 +87,31 @@ impl Default for AgentSettings {
             download_mbps: 200.0,
         }
     }
+}
+
+/// `[account]`: account-wide Systems Manager quotas.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountSettings {
+    /// Maintenance-window executions that may run at once in the account (AWS: 5); further
+    /// executions wait as PENDING.
+    pub max_concurrent_executions: u32,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        AccountSettings { max_concurrent_executions: 5 }
+    }
+}
+
+/// `[[resource_group]]`: a tag-based resource group of instances.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceGroupSpec {
+    pub name: String,
+    /// Tag key to accepted values: an instance belongs if it matches every key (and any of
+    /// that key's values), as tag-based resource-group queries do.
+    pub tags: BTreeMap<String, Vec<String>>,
 }
 
 /// `[[catalog]]`: the patches published for one operating system.
@@ -272,6 +299,18 @@ pub struct InstanceGroupSpec {
     /// Probability that one patch fails to install in one Install operation.
     #[serde(default)]
     pub install_failure_probability: f64,
+    /// Periods when the instances' SSM agents cannot be reached (stopped instances,
+    /// maintenance): commands wait for them until their delivery timeout.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outage: Vec<OutageSpec>,
+}
+
+/// One period when an instance group's agents are unreachable.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutageSpec {
+    pub start: Instant,
+    pub duration: Duration,
 }
 
 /// `[[baseline]]`: a custom patch baseline (CreatePatchBaseline).
@@ -395,11 +434,30 @@ pub struct TaskSpec {
     pub max_concurrency: String,
     /// A count (`0`, `5`) or a percentage (`5%`).
     pub max_errors: String,
+    /// Targets of this task; without them, the window's. Several targets are worked through
+    /// one after another.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// `CONTINUE_TASK` (running work goes on after the cutoff) or `CANCEL_TASK` (at the
+    /// cutoff, running invocations are cancelled and end TIMED_OUT; no new ones start).
+    #[serde(default = "default_cutoff_behavior")]
+    pub cutoff_behavior: String,
+    /// Run Command TimeoutSeconds: a command not delivered to its instance by then never
+    /// runs and ends Delivery Timed Out.
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u32,
     /// InstallOverrideList: an Install installs exactly the patches named here (patch ids,
     /// or package names with at most one `*`), approved or not, and nothing else. A Scan
     /// ignores it, as AWS-RunPatchBaseline does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub install_override_list: Vec<String>,
+}
+
+fn default_cutoff_behavior() -> String {
+    "CONTINUE_TASK".into()
+}
+fn default_timeout_seconds() -> u32 {
+    600
 }
 
 fn default_priority() -> u32 {
@@ -409,21 +467,36 @@ fn default_reboot_option() -> String {
     "RebootIfNeeded".into()
 }
 
-/// `[[association]]`: a State Manager association running AWS-RunPatchBaseline.
+/// `[[association]]`: a State Manager association running AWS-RunPatchBaseline (a patch
+/// policy when it carries `baselines`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssociationSpec {
     pub name: String,
     pub schedule: String,
-    /// `Scan`. Install associations arrive with rate control (issue 4).
+    /// `Scan` or `Install`.
     #[serde(default = "default_scan")]
     pub operation: String,
-    /// `tag:KEY=V1,V2`, `tag-key=KEY` or `*`.
+    #[serde(default = "default_reboot_option")]
+    pub reboot_option: String,
+    /// `tag:KEY=V1,V2`, `tag-key=KEY`, `InstanceIds=...`, `resource-groups:Name=...` or `*`.
     pub targets: Vec<String>,
     /// A patch policy's baselines, one per operating system: they replace patch-group and
     /// default-baseline resolution for the instances of those operating systems.
     #[serde(default)]
     pub baselines: Vec<String>,
+    /// Rate control. Without it, every target runs at once (a Scan then costs one event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_errors: Option<String>,
+    /// "Wait to run until the first CRON interval". Without it the association also runs
+    /// when it is created (the scenario start); AWS's patch-policy defaults are `false` for
+    /// Scan and `true` for Install, used when this is unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_for_first_interval: Option<bool>,
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u32,
 }
 
 fn default_scan() -> String {

@@ -16,11 +16,13 @@ use crate::compliance::{Operation, RebootOption};
 use crate::fleet::{GroupDef, ProfileDef};
 use crate::schedule::{ScheduleExpr, WindowSchedule};
 use crate::time::{SimDuration, SimTime};
-use crate::window::{AssociationDef, RateValue, Target, TaskDef, WindowDef};
+use crate::window::{AssociationDef, CutoffBehavior, RateControl, RateValue, Target, TaskDef, WindowDef};
 
 struct Checker<'a, 'c, 'i> {
     collector: &'a mut Collector<'c>,
     locator: &'a Locator<'i>,
+    /// The scenario's resource groups, for `resource-groups:Name=` targets.
+    resource_groups: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 impl Checker<'_, '_, '_> {
@@ -77,7 +79,7 @@ pub(crate) fn validate(
     source_name: &str,
     hash: String,
 ) -> Option<Scenario> {
-    let mut c = Checker { collector, locator };
+    let mut c = Checker { collector, locator, resource_groups: BTreeMap::new() };
     let meta = &file.scenario;
     let start = meta.start.0;
     let horizon = meta.horizon.0;
@@ -115,6 +117,20 @@ pub(crate) fn validate(
         reboot_duration: agent.reboot_duration.0,
         download_mbps: agent.download_mbps,
     };
+
+    if file.account.max_concurrent_executions == 0 {
+        c.error("account.max_concurrent_executions", "at least one execution must be able to run");
+    }
+    unique(&mut c, "resource_group", file.resource_group.iter().map(|g| g.name.as_str()));
+    for (index, group) in file.resource_group.iter().enumerate() {
+        if group.tags.is_empty() || group.tags.values().any(|v| v.is_empty()) {
+            c.error(
+                &format!("resource_group[{index}].tags"),
+                "a resource group needs at least one tag key with values",
+            );
+        }
+        c.resource_groups.insert(group.name.clone(), group.tags.clone());
+    }
 
     // Catalogs.
     let mut catalogs: Vec<CatalogDef> = Vec::new();
@@ -183,6 +199,14 @@ pub(crate) fn validate(
             c.error(&format!("{path}.profile"), format!("unknown profile `{}`", spec.profile));
         }
         if let Some(profile) = profile {
+            let mut outages: Vec<(SimTime, SimTime)> = Vec::new();
+            for (o, outage) in spec.outage.iter().enumerate() {
+                if outage.duration.0.0 <= 0 {
+                    c.error(&format!("{path}.outage[{o}].duration"), "an outage lasts longer than zero");
+                }
+                outages.push((outage.start.0, outage.start.0 + outage.duration.0));
+            }
+            outages.sort();
             groups.push(GroupDef {
                 name: spec.name.clone(),
                 count: spec.count,
@@ -191,6 +215,7 @@ pub(crate) fn validate(
                 initial_lag: spec.initial_lag.0,
                 initial_lag_spread: spec.initial_lag_spread.0,
                 install_failure_probability: spec.install_failure_probability,
+                outages,
             });
         }
     }
@@ -343,12 +368,21 @@ pub(crate) fn validate(
     let mut associations = Vec::new();
     for (index, spec) in file.association.iter().enumerate() {
         let path = format!("association[{index}]");
-        if spec.operation != "Scan" {
-            c.error(
-                &format!("{path}.operation"),
-                format!("association operation `{}` is not supported; associations run `Scan` (use a maintenance window task to Install)", spec.operation),
-            );
-        }
+        let operation = c.parse(&format!("{path}.operation"), Operation::parse(&spec.operation));
+        let reboot_option = c.parse(&format!("{path}.reboot_option"), RebootOption::parse(&spec.reboot_option));
+        let rate_control = match (&spec.max_concurrency, &spec.max_errors) {
+            (None, None) => None,
+            (Some(concurrency), Some(errors)) => {
+                let concurrency = c.parse(&format!("{path}.max_concurrency"), RateValue::parse(concurrency, false));
+                let errors = c.parse(&format!("{path}.max_errors"), RateValue::parse(errors, true));
+                concurrency.zip(errors).map(|(max_concurrency, max_errors)| RateControl { max_concurrency, max_errors })
+            }
+            _ => {
+                c.error(&path, "give both max_concurrency and max_errors, or neither (every target at once)");
+                None
+            }
+        };
+        let timeout = delivery_timeout(&mut c, &format!("{path}.timeout_seconds"), spec.timeout_seconds);
         let schedule = schedule(&mut c, &format!("{path}.schedule"), &spec.schedule, "UTC", None, None, None, start);
         let targets = targets(&mut c, &format!("{path}.targets"), &spec.targets);
         let mut policy_baselines: Vec<usize> = Vec::new();
@@ -367,11 +401,18 @@ pub(crate) fn validate(
             }
             policy_baselines.push(found);
         }
-        if let (Some(schedule), Some(targets)) = (schedule, targets) {
+        if let (Some(schedule), Some(targets), Some(operation), Some(reboot_option)) =
+            (schedule, targets, operation, reboot_option)
+        {
             associations.push(AssociationDef {
                 name: spec.name.clone(),
                 schedule,
                 targets,
+                operation,
+                reboot_option,
+                rate_control,
+                wait_for_first_interval: spec.wait_for_first_interval.unwrap_or(operation == Operation::Install),
+                delivery_timeout: timeout,
                 baselines: policy_baselines,
             });
         }
@@ -390,6 +431,7 @@ pub(crate) fn validate(
         seed: meta.seed,
         sample_interval: meta.sample_interval.0,
         max_events: meta.max_events,
+        max_concurrent_executions: file.account.max_concurrent_executions,
         agent: agent_def,
         catalogs,
         profiles,
@@ -940,9 +982,28 @@ fn targets(c: &mut Checker, path: &str, specs: &[String]) -> Option<Vec<Target>>
     }
     let mut out = Vec::new();
     for (index, spec) in specs.iter().enumerate() {
-        out.push(c.parse(&format!("{path}[{index}]"), Target::parse(spec))?);
+        let tpath = format!("{path}[{index}]");
+        let mut target = c.parse(&tpath, Target::parse(spec))?;
+        if let Target::ResourceGroup { name, tags } = &mut target {
+            match c.resource_groups.get(name.as_str()) {
+                Some(definition) => *tags = definition.clone(),
+                None => {
+                    c.error(&tpath, format!("unknown resource group `{name}`; define it in [[resource_group]]"));
+                    return None;
+                }
+            }
+        }
+        out.push(target);
     }
     Some(out)
+}
+
+/// TimeoutSeconds: 30 to 2,592,000 (30 days).
+fn delivery_timeout(c: &mut Checker, path: &str, seconds: u32) -> SimDuration {
+    if !(30..=2_592_000).contains(&seconds) {
+        c.error(path, format!("{seconds} seconds; TimeoutSeconds is 30 to 2592000"));
+    }
+    SimDuration(seconds as i64)
 }
 
 fn validate_window(c: &mut Checker, path: &str, spec: &schema::WindowSpec, start: SimTime) -> Option<WindowDef> {
@@ -971,7 +1032,7 @@ fn validate_window(c: &mut Checker, path: &str, spec: &schema::WindowSpec, start
         spec.end_date.map(|i| i.0),
         start,
     );
-    let targets = targets(c, &format!("{path}.targets"), &spec.targets);
+    let window_targets = targets(c, &format!("{path}.targets"), &spec.targets);
     if spec.task.is_empty() {
         c.error(&format!("{path}.task"), "a window needs at least one [[maintenance_window.task]]");
     }
@@ -986,6 +1047,14 @@ fn validate_window(c: &mut Checker, path: &str, spec: &schema::WindowSpec, start
         let reboot = c.parse(&format!("{tpath}.reboot_option"), RebootOption::parse(&task.reboot_option));
         let concurrency = c.parse(&format!("{tpath}.max_concurrency"), RateValue::parse(&task.max_concurrency, false));
         let errors = c.parse(&format!("{tpath}.max_errors"), RateValue::parse(&task.max_errors, true));
+        let cutoff_behavior =
+            c.parse(&format!("{tpath}.cutoff_behavior"), CutoffBehavior::parse(&task.cutoff_behavior));
+        let task_targets = if task.targets.is_empty() {
+            Some(None)
+        } else {
+            targets(c, &format!("{tpath}.targets"), &task.targets).map(Some)
+        };
+        let timeout = delivery_timeout(c, &format!("{tpath}.timeout_seconds"), task.timeout_seconds);
         if let (Some(operation), Some(reboot_option), Some(max_concurrency), Some(max_errors)) =
             (operation, reboot, concurrency, errors)
         {
@@ -997,7 +1066,11 @@ fn validate_window(c: &mut Checker, path: &str, spec: &schema::WindowSpec, start
                     );
                 }
             }
+            let (Some(cutoff_behavior), Some(task_targets)) = (cutoff_behavior, task_targets) else { continue };
             tasks.push(TaskDef {
+                targets: task_targets,
+                cutoff_behavior,
+                delivery_timeout: timeout,
                 install_override_list: task.install_override_list.clone(),
                 name: task.name.clone(),
                 priority: task.priority,
@@ -1014,7 +1087,7 @@ fn validate_window(c: &mut Checker, path: &str, spec: &schema::WindowSpec, start
         enabled: spec.enabled,
         duration: SimDuration::hours(spec.duration_hours as i64),
         cutoff: SimDuration::hours(spec.cutoff_hours as i64),
-        targets: targets?,
+        targets: window_targets?,
         tasks,
     })
 }

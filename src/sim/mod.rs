@@ -20,7 +20,7 @@ use crate::time::{SimDuration, SimTime};
 use crate::window::Target;
 
 pub use agent::PendingOperation;
-pub use windows::{Execution, ExecutionRecord};
+pub use windows::{Execution, ExecutionRecord, Executions, InvocationCounts, Owner};
 pub use world::{NO_PATCH_GROUP, World};
 
 /// Everything that happens in a run.
@@ -34,8 +34,13 @@ pub enum Event {
     AssociationTick { association: u16 },
     /// A maintenance window's schedule fires: an execution starts.
     WindowTick { window: u16 },
-    /// An invocation of a window task finished on an instance.
-    InvocationDone { execution: u32, task: u16, instance: u32 },
+    /// An invocation finished on an instance. `generation` tells a stale event (of an
+    /// invocation cancelled at a cutoff) from the current one.
+    InvocationDone { execution: u32, task: u16, instance: u32, generation: u32 },
+    /// A command waiting for an unreachable agent: the agent is back, or the deadline came.
+    Delivery { execution: u32, task: u16, instance: u32, generation: u32 },
+    /// The cutoff of an execution that has CANCEL_TASK tasks.
+    Cutoff { execution: u32 },
     /// Compliance counters are sampled.
     Sample,
 }
@@ -66,10 +71,11 @@ pub struct Sim<'s> {
     /// the horizon by [`Sim::finish`]).
     pub exposed_at_end: Vec<u64>,
     pub progress: Vec<Vec<PatchProgress>>,
-    pub executions: Vec<Execution>,
-    pub running_execution: Vec<Option<u32>>,
-    pub window_records: Vec<ExecutionRecord>,
-    pub inflight: Vec<Option<Box<PendingOperation>>>,
+    pub executions: Executions,
+    /// The invocation occupying each instance, if any.
+    pub inflight: Vec<Option<windows::Invocation>>,
+    /// Per instance, a counter of invocations started, to recognise stale events.
+    pub generation: Vec<u32>,
     pub metrics: CoreMetrics,
     pub scans_by_association: u64,
 }
@@ -119,10 +125,13 @@ impl<'s> Sim<'s> {
             exposure: (0..groups).map(|_| exposure_histogram()).collect(),
             exposed_at_end: vec![0; groups],
             progress,
-            executions: Vec::new(),
-            running_execution: vec![None; scenario.windows.len()],
-            window_records: Vec::new(),
+            executions: Executions {
+                current_window: vec![None; scenario.windows.len()],
+                current_association: vec![None; scenario.associations.len()],
+                ..Executions::default()
+            },
             inflight: (0..instances).map(|_| None).collect(),
+            generation: vec![0; instances],
             metrics: CoreMetrics::default(),
             scans_by_association: 0,
             world,
@@ -172,10 +181,17 @@ impl<'s> Sim<'s> {
             }
         }
         for (index, association) in self.scenario.associations.iter().enumerate() {
-            if let Some(at) = association.schedule.next_after(start.0 - 1)
-                && at < self.end.0
+            // Without "wait until the first cron interval" an association also runs when it
+            // is created: the start of the scenario.
+            let first = if association.wait_for_first_interval {
+                association.schedule.next_after(start.0 - 1).map(SimTime)
+            } else {
+                Some(start)
+            };
+            if let Some(at) = first
+                && at < self.end
             {
-                scheduler.schedule(SimTime(at), Event::AssociationTick { association: index as u16 });
+                scheduler.schedule(at, Event::AssociationTick { association: index as u16 });
             }
         }
         for (index, window) in self.scenario.windows.iter().enumerate() {
@@ -241,10 +257,22 @@ impl<'s> Sim<'s> {
         let mut out = Vec::new();
         for (index, group) in self.world.groups.iter().enumerate() {
             let tags = &self.scenario.groups[index].tags;
-            if targets.iter().any(|t| t.matches(tags)) {
+            let no_id = || String::new();
+            if targets.iter().any(|t| t.by_tags() && t.matches(tags, no_id)) {
                 out.extend(group.first..group.first + group.count);
+                continue;
+            }
+            // Instance-id targets are checked instance by instance.
+            for t in targets.iter().filter(|t| !t.by_tags()) {
+                for instance in group.first..group.first + group.count {
+                    if t.matches(tags, || crate::fleet::instance_id(instance)) && !out.contains(&instance) {
+                        out.push(instance);
+                    }
+                }
             }
         }
+        out.sort_unstable();
+        out.dedup();
         out
     }
 
@@ -335,8 +363,18 @@ impl Model for Sim<'_> {
             }
             Event::AssociationTick { association } => {
                 let def = &self.scenario.associations[association as usize];
-                let targets = self.resolve_targets(&def.targets);
-                self.scan_cohort(now, &targets, &def.baselines);
+                if def.rate_control.is_none() && def.operation == crate::compliance::Operation::Scan {
+                    // Every target at once: one cohort, one event. Agents that cannot be
+                    // reached are not scanned this time.
+                    let targets: Vec<u32> = self
+                        .resolve_targets(&def.targets)
+                        .into_iter()
+                        .filter(|&i| self.scenario.groups[self.world.instances.group[i as usize] as usize].online(now))
+                        .collect();
+                    self.scan_cohort(now, &targets, &def.baselines);
+                } else {
+                    self.association_execution(now, association, scheduler);
+                }
                 // The next tick is scheduled even beyond the horizon: the engine stops there,
                 // and a run that covers its horizon says so.
                 if let Some(next) = def.schedule.next_after(now.0) {
@@ -350,9 +388,13 @@ impl Model for Sim<'_> {
                     scheduler.schedule(SimTime(next), Event::WindowTick { window });
                 }
             }
-            Event::InvocationDone { execution, task, instance } => {
-                self.invocation_done(now, execution, task, instance, scheduler);
+            Event::InvocationDone { execution, task, instance, generation } => {
+                self.invocation_done(now, execution, task, instance, generation, scheduler);
             }
+            Event::Delivery { execution, task, instance, generation } => {
+                self.delivery(now, execution, task, instance, generation, scheduler);
+            }
+            Event::Cutoff { execution } => self.cutoff(now, execution, scheduler),
             Event::Sample => {
                 self.samples.push((now, self.counters.clone()));
             }

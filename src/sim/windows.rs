@@ -1,49 +1,124 @@
-//! Maintenance-window executions: priority levels of tasks, rate control, cutoff, and the
-//! record of each execution for `windows.csv`. The rules are documented in `window/`.
+//! Executions of maintenance windows and of rate-controlled associations: priority levels
+//! of tasks, targets worked one after another, MaxConcurrency and MaxErrors, the cutoff and
+//! CutoffBehavior, the account's cap on concurrent window executions, and Run Command
+//! delivery to agents that cannot be reached. The rules are documented in `window/`.
+//!
+//! Every invocation ends in exactly one of: succeeded, failed, timed out (cancelled by a
+//! CANCEL_TASK cutoff), undeliverable (Delivery Timed Out), cancelled (not dispatched because
+//! MaxErrors was exceeded), skipped (never started: its priority level could not start before
+//! the cutoff, or a CANCEL_TASK cutoff came first). The counts of a row add up to its targets.
+
+use std::collections::VecDeque;
 
 use super::{Event, Sim};
+use crate::compliance::{Operation, RebootOption};
 use crate::engine::Scheduler;
-use crate::time::SimTime;
-use crate::window::ExecutionStatus;
+use crate::time::{SimDuration, SimTime};
+use crate::window::{CutoffBehavior, ExecutionStatus, RateValue, Target};
+
+/// Who an execution belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Window(u16),
+    Association(u16),
+}
+
+/// How the invocations of a task or an execution ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InvocationCounts {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub undeliverable: u64,
+    pub cancelled: u64,
+    pub skipped: u64,
+}
+
+impl InvocationCounts {
+    fn add(&mut self, other: &InvocationCounts) {
+        self.succeeded += other.succeeded;
+        self.failed += other.failed;
+        self.timed_out += other.timed_out;
+        self.undeliverable += other.undeliverable;
+        self.cancelled += other.cancelled;
+        self.skipped += other.skipped;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.succeeded + self.failed + self.timed_out + self.undeliverable + self.cancelled + self.skipped
+    }
+}
 
 /// One task's progress within an execution.
 #[derive(Clone, Debug, Default)]
 pub struct TaskRun {
     pub task: u16,
-    pub max_concurrency: u32,
-    pub max_errors: u32,
+    /// Target lists, worked one after another.
+    pub lists: Vec<Vec<u32>>,
+    pub list: usize,
     pub next: usize,
+    /// MaxConcurrency resolved against the current list.
+    pub max_concurrency: u32,
+    /// MaxErrors resolved against all of the task's targets.
+    pub max_errors: u32,
     pub running: u32,
     pub errors: u32,
+    /// MaxErrors was exceeded: nothing more is dispatched.
     pub stopped: bool,
-    pub succeeded: u32,
-    pub failed: u32,
+    /// A CANCEL_TASK cutoff arrived: nothing more is dispatched.
+    pub cut_off: bool,
+    pub counts: InvocationCounts,
     pub done: bool,
 }
 
-/// A running (or finished) window execution.
+impl TaskRun {
+    fn targets(&self) -> u64 {
+        self.lists.iter().map(|l| l.len() as u64).sum()
+    }
+
+    fn status(&self) -> ExecutionStatus {
+        let targets = self.targets();
+        if self.cut_off {
+            ExecutionStatus::TimedOut
+        } else if self.counts.failed > 0 || (targets > 0 && self.counts.undeliverable == targets) {
+            ExecutionStatus::Failed
+        } else {
+            ExecutionStatus::Success
+        }
+    }
+}
+
+/// A window or association execution.
 #[derive(Clone, Debug)]
 pub struct Execution {
-    pub window: u16,
+    pub owner: Owner,
     pub id: u32,
     pub scheduled: SimTime,
-    pub start: SimTime,
-    /// No priority level starts at or after this instant.
-    pub cutoff_at: SimTime,
-    pub targets: Vec<u32>,
+    /// When it left PENDING; `None` while it waits for an account slot.
+    pub start: Option<SimTime>,
+    /// No priority level starts at or after this instant (windows only).
+    pub cutoff_at: Option<SimTime>,
     pub levels: Vec<Vec<u16>>,
     pub level: usize,
     pub tasks: Vec<TaskRun>,
     pub finished: bool,
-    /// Targets of levels that never started, summed over their tasks.
-    pub not_started: u64,
-    /// Counts of finished levels.
-    pub succeeded: u64,
-    pub failed: u64,
+    pub targets: u64,
+    pub counts: InvocationCounts,
     pub status: ExecutionStatus,
 }
 
-/// One row of `windows.csv`.
+/// An invocation occupying an instance.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    pub execution: u32,
+    pub task: u16,
+    pub generation: u32,
+    /// The operation, once delivered; `None` while the agent cannot be reached.
+    pub plan: Option<Box<super::PendingOperation>>,
+    pub deadline: SimTime,
+}
+
+/// One row of `windows.csv` (and `associations.csv`).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ExecutionRecord {
     pub window: String,
@@ -52,115 +127,229 @@ pub struct ExecutionRecord {
     pub start: String,
     pub end: String,
     pub status: &'static str,
-    /// Targets resolved at the start, times the number of tasks.
+    /// Targets resolved at the start, summed over the tasks that ran or were skipped.
     pub targets: u64,
     pub succeeded: u64,
     pub failed: u64,
     pub timed_out: u64,
     pub undeliverable: u64,
     pub cancelled: u64,
-    pub not_started: u64,
-    /// Hours from start to end, for utilisation.
+    pub skipped: u64,
+    /// Hours from start to end.
     pub hours: f64,
+    /// Share of the window's duration the execution used (0 for associations).
+    pub utilisation: f64,
 }
 
-/// Hours rounded to three decimals (3.6 s), so the CSV stays short and exact.
-fn round_hours(hours: f64) -> f64 {
-    (hours * 1_000.0).round() / 1_000.0
+/// Execution bookkeeping of a run.
+#[derive(Default)]
+pub struct Executions {
+    pub all: Vec<Execution>,
+    /// The execution in progress (or pending) per window, and per association.
+    pub current_window: Vec<Option<u32>>,
+    pub current_association: Vec<Option<u32>>,
+    /// Window executions waiting for an account slot, oldest first.
+    pub pending: VecDeque<u32>,
+    /// Window executions holding an account slot.
+    pub active_windows: u32,
+    pub window_records: Vec<ExecutionRecord>,
+    pub association_records: Vec<ExecutionRecord>,
 }
 
-impl Sim<'_> {
-    pub(crate) fn window_tick(&mut self, now: SimTime, window: u16, scheduler: &mut Scheduler<Event>) {
-        let def = &self.scenario.windows[window as usize];
-        let id = self.executions.len() as u32;
-        if self.running_execution[window as usize].is_some() {
-            let at = now.to_rfc3339();
-            self.window_records.push(ExecutionRecord {
-                window: def.name.clone(),
-                execution: id,
-                scheduled_start: at.clone(),
-                start: at.clone(),
-                end: at,
-                status: ExecutionStatus::SkippedOverlapping.as_str(),
-                targets: 0,
-                succeeded: 0,
-                failed: 0,
-                timed_out: 0,
-                undeliverable: 0,
-                cancelled: 0,
-                not_started: 0,
-                hours: 0.0,
-            });
-            // A placeholder keeps execution ids equal to positions.
-            self.executions.push(Execution {
-                window,
-                id,
-                scheduled: now,
-                start: now,
-                cutoff_at: now,
-                targets: Vec::new(),
-                levels: Vec::new(),
-                level: 0,
-                tasks: Vec::new(),
-                finished: true,
-                not_started: 0,
-                succeeded: 0,
-                failed: 0,
-                status: ExecutionStatus::SkippedOverlapping,
-            });
-            return;
+/// What a task of either owner asks for.
+struct TaskParams<'s> {
+    operation: Operation,
+    reboot_option: RebootOption,
+    max_concurrency: RateValue,
+    max_errors: RateValue,
+    cutoff_behavior: CutoffBehavior,
+    delivery_timeout: SimDuration,
+    install_override: &'s [String],
+    targets: &'s [Target],
+}
+
+/// Rounded to three decimals, so the CSV stays short and exact.
+fn round3(value: f64) -> f64 {
+    (value * 1_000.0).round() / 1_000.0
+}
+
+impl<'s> Sim<'s> {
+    fn task_params(&self, owner: Owner, task: u16) -> TaskParams<'s> {
+        let scenario: &'s crate::scenario::Scenario = self.scenario;
+        match owner {
+            Owner::Window(w) => {
+                let window = &scenario.windows[w as usize];
+                let def = &window.tasks[task as usize];
+                TaskParams {
+                    operation: def.operation,
+                    reboot_option: def.reboot_option,
+                    max_concurrency: def.max_concurrency,
+                    max_errors: def.max_errors,
+                    cutoff_behavior: def.cutoff_behavior,
+                    delivery_timeout: def.delivery_timeout,
+                    install_override: &def.install_override_list,
+                    targets: def.targets.as_deref().unwrap_or(&window.targets),
+                }
+            }
+            Owner::Association(a) => {
+                let def = &scenario.associations[a as usize];
+                let (max_concurrency, max_errors) = match def.rate_control {
+                    Some(rate) => (rate.max_concurrency, rate.max_errors),
+                    None => (RateValue::Percent(100), RateValue::Percent(100)),
+                };
+                TaskParams {
+                    operation: def.operation,
+                    reboot_option: def.reboot_option,
+                    max_concurrency,
+                    max_errors,
+                    cutoff_behavior: CutoffBehavior::ContinueTask,
+                    delivery_timeout: def.delivery_timeout,
+                    install_override: &[],
+                    targets: &def.targets,
+                }
+            }
         }
-        let targets = self.resolve_targets(&def.targets);
-        let execution = Execution {
-            window,
+    }
+
+    fn owner_name(&self, owner: Owner) -> &'s str {
+        let scenario: &'s crate::scenario::Scenario = self.scenario;
+        match owner {
+            Owner::Window(w) => &scenario.windows[w as usize].name,
+            Owner::Association(a) => &scenario.associations[a as usize].name,
+        }
+    }
+
+    fn new_execution(&mut self, owner: Owner, now: SimTime, cutoff_at: Option<SimTime>, levels: Vec<Vec<u16>>) -> u32 {
+        let id = self.executions.all.len() as u32;
+        self.executions.all.push(Execution {
+            owner,
             id,
             scheduled: now,
-            start: now,
-            cutoff_at: now + def.duration - def.cutoff,
-            targets,
-            levels: def.priority_levels(),
+            start: None,
+            cutoff_at,
+            levels,
             level: 0,
             tasks: Vec::new(),
             finished: false,
-            not_started: 0,
+            targets: 0,
+            counts: InvocationCounts::default(),
+            status: ExecutionStatus::Success,
+        });
+        id
+    }
+
+    fn skipped_record(&mut self, owner: Owner, now: SimTime) {
+        let at = now.to_rfc3339();
+        let id = self.new_execution(owner, now, None, Vec::new());
+        let execution = &mut self.executions.all[id as usize];
+        execution.finished = true;
+        execution.status = ExecutionStatus::SkippedOverlapping;
+        let record = ExecutionRecord {
+            window: self.owner_name(owner).to_string(),
+            execution: id,
+            scheduled_start: at.clone(),
+            start: String::new(),
+            end: String::new(),
+            status: ExecutionStatus::SkippedOverlapping.as_str(),
+            targets: 0,
             succeeded: 0,
             failed: 0,
-            status: ExecutionStatus::Success,
+            timed_out: 0,
+            undeliverable: 0,
+            cancelled: 0,
+            skipped: 0,
+            hours: 0.0,
+            utilisation: 0.0,
         };
-        self.executions.push(execution);
-        self.running_execution[window as usize] = Some(id);
+        match owner {
+            Owner::Window(_) => self.executions.window_records.push(record),
+            Owner::Association(_) => self.executions.association_records.push(record),
+        }
+    }
+
+    /// A window's schedule fired.
+    pub(crate) fn window_tick(&mut self, now: SimTime, window: u16, scheduler: &mut Scheduler<Event>) {
+        if self.executions.current_window[window as usize].is_some() {
+            self.skipped_record(Owner::Window(window), now);
+            return;
+        }
+        let def = &self.scenario.windows[window as usize];
+        let cutoff_at = now + def.duration - def.cutoff;
+        let cancels = def.tasks.iter().any(|t| t.cutoff_behavior == CutoffBehavior::CancelTask);
+        let id = self.new_execution(Owner::Window(window), now, Some(cutoff_at), def.priority_levels());
+        self.executions.current_window[window as usize] = Some(id);
+        if cancels {
+            scheduler.schedule(cutoff_at, Event::Cutoff { execution: id });
+        }
+        if self.executions.active_windows < self.scenario.max_concurrent_executions {
+            self.start_execution(now, id, scheduler);
+        } else {
+            self.executions.pending.push_back(id);
+        }
+    }
+
+    /// A rate-controlled (or Install) association fired.
+    pub(crate) fn association_execution(&mut self, now: SimTime, association: u16, scheduler: &mut Scheduler<Event>) {
+        if self.executions.current_association[association as usize].is_some() {
+            self.skipped_record(Owner::Association(association), now);
+            return;
+        }
+        let id = self.new_execution(Owner::Association(association), now, None, vec![vec![0]]);
+        self.executions.current_association[association as usize] = Some(id);
+        self.start_execution(now, id, scheduler);
+    }
+
+    fn start_execution(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
+        let execution = &mut self.executions.all[id as usize];
+        execution.start = Some(now);
+        if matches!(execution.owner, Owner::Window(_)) {
+            self.executions.active_windows += 1;
+        }
         self.start_level(now, id, scheduler);
     }
 
-    /// Starts the current priority level, or finishes the execution when no level can start.
+    /// Starts the current priority level, or finishes the execution when none can start.
     fn start_level(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
         loop {
-            let execution = &mut self.executions[id as usize];
-            let def = &self.scenario.windows[execution.window as usize];
+            let execution = &self.executions.all[id as usize];
             if execution.level >= execution.levels.len() {
-                self.finish_execution(now, id);
+                self.finish_execution(now, id, scheduler);
                 return;
             }
-            if now >= execution.cutoff_at {
-                let remaining: usize = execution.levels[execution.level..].iter().map(Vec::len).sum();
-                execution.not_started += (remaining * execution.targets.len()) as u64;
-                execution.level = execution.levels.len();
-                self.finish_execution(now, id);
-                return;
+            let owner = execution.owner;
+            let past_cutoff = execution.cutoff_at.is_some_and(|cutoff| now >= cutoff);
+            let level_tasks = execution.levels[execution.level].clone();
+            let mut runs = Vec::with_capacity(level_tasks.len());
+            for task in level_tasks {
+                let params = self.task_params(owner, task);
+                let lists: Vec<Vec<u32>> =
+                    params.targets.iter().map(|t| self.resolve_targets(std::slice::from_ref(t))).collect();
+                let total: u32 = lists.iter().map(|l| l.len() as u32).sum();
+                let first = lists.first().map_or(0, |l| l.len() as u32);
+                runs.push(TaskRun {
+                    task,
+                    max_concurrency: params.max_concurrency.resolve(first).max(1),
+                    max_errors: params.max_errors.resolve(total),
+                    lists,
+                    ..TaskRun::default()
+                });
             }
-            let n = execution.targets.len() as u32;
-            execution.tasks = execution.levels[execution.level]
-                .iter()
-                .map(|&task| {
-                    let task_def = &def.tasks[task as usize];
-                    TaskRun {
-                        task,
-                        max_concurrency: task_def.max_concurrency.resolve(n).max(1),
-                        max_errors: task_def.max_errors.resolve(n),
-                        ..TaskRun::default()
-                    }
-                })
-                .collect();
+            let execution = &mut self.executions.all[id as usize];
+            if past_cutoff {
+                // This level and every later one never start.
+                for mut run in runs {
+                    run.counts.skipped = run.targets();
+                    execution.targets += run.targets();
+                    execution.counts.add(&run.counts);
+                }
+                if execution.level == 0 {
+                    // Nothing ran: the execution waited past its cutoff.
+                    execution.status = ExecutionStatus::TimedOut;
+                }
+                execution.level += 1;
+                continue;
+            }
+            execution.tasks = runs;
             for slot in 0..execution.tasks.len() {
                 self.dispatch(now, id, slot, scheduler);
             }
@@ -172,34 +361,54 @@ impl Sim<'_> {
     }
 
     fn level_done(&self, id: u32) -> bool {
-        self.executions[id as usize].tasks.iter().all(|t| t.done)
+        self.executions.all[id as usize].tasks.iter().all(|t| t.done)
     }
 
     fn close_level(&mut self, id: u32) {
-        let execution = &mut self.executions[id as usize];
-        for task in &execution.tasks {
-            execution.succeeded += task.succeeded as u64;
-            execution.failed += task.failed as u64;
-            execution.not_started += (execution.targets.len() - task.next) as u64;
-            if task.failed > 0 {
-                execution.status = execution.status.max(ExecutionStatus::Failed);
-            }
+        let execution = &mut self.executions.all[id as usize];
+        for task in std::mem::take(&mut execution.tasks) {
+            execution.targets += task.targets();
+            execution.counts.add(&task.counts);
+            execution.status = execution.status.max(task.status());
         }
-        execution.tasks.clear();
         execution.level += 1;
     }
 
-    /// Starts invocations of task `slot` while its rate control allows.
+    /// Starts invocations of task `slot` while its rate control allows, moving on to the
+    /// task's next target list once the current one is finished.
     fn dispatch(&mut self, now: SimTime, id: u32, slot: usize, scheduler: &mut Scheduler<Event>) {
         loop {
-            let execution = &mut self.executions[id as usize];
+            let execution = &mut self.executions.all[id as usize];
+            let owner = execution.owner;
             let task = &mut execution.tasks[slot];
             if task.done {
                 return;
             }
-            let exhausted = task.next >= execution.targets.len() || task.stopped;
-            if exhausted {
+            let halted = task.stopped || task.cut_off;
+            let list_len = task.lists.get(task.list).map_or(0, Vec::len);
+            if halted || task.next >= list_len {
+                if !halted && task.list + 1 < task.lists.len() {
+                    if task.running > 0 {
+                        return;
+                    }
+                    task.list += 1;
+                    task.next = 0;
+                    let len = task.lists[task.list].len() as u32;
+                    let params = self.task_params(owner, task_index(&self.executions.all[id as usize].tasks[slot]));
+                    let task = &mut self.executions.all[id as usize].tasks[slot];
+                    task.max_concurrency = params.max_concurrency.resolve(len).max(1);
+                    continue;
+                }
                 if task.running == 0 {
+                    let remaining = (list_len.saturating_sub(task.next)) as u64
+                        + task.lists.iter().skip(task.list + 1).map(|l| l.len() as u64).sum::<u64>();
+                    if task.cut_off {
+                        task.counts.skipped += remaining;
+                    } else {
+                        task.counts.cancelled += remaining;
+                    }
+                    task.next = list_len;
+                    task.list = task.lists.len().saturating_sub(1);
                     task.done = true;
                 }
                 return;
@@ -207,56 +416,162 @@ impl Sim<'_> {
             if task.running >= task.max_concurrency {
                 return;
             }
-            let instance = execution.targets[task.next];
+            let instance = task.lists[task.list][task.next];
             task.next += 1;
-            let task_index = task.task;
-            let task_def = &self.scenario.windows[execution.window as usize].tasks[task_index as usize];
-            let (operation, reboot_option) = (task_def.operation, task_def.reboot_option);
-            let install_override = task_def.install_override_list.clone();
-            if self.world.instances.busy[instance as usize] {
-                // Another operation holds the instance: this invocation fails at once.
-                let task = &mut self.executions[id as usize].tasks[slot];
-                task.failed += 1;
-                task.errors += 1;
-                if task.errors > task.max_errors {
-                    task.stopped = true;
-                }
-                continue;
-            }
-            let plan = self.plan_operation(instance, operation, reboot_option, &install_override, now);
-            let end = plan.end;
-            self.world.instances.busy[instance as usize] = true;
-            self.inflight[instance as usize] = Some(Box::new(plan));
-            self.executions[id as usize].tasks[slot].running += 1;
-            scheduler.schedule(end, Event::InvocationDone { execution: id, task: task_index, instance });
+            let task_number = task.task;
+            self.start_invocation(now, id, slot, task_number, instance, scheduler);
         }
+    }
+
+    fn start_invocation(
+        &mut self,
+        now: SimTime,
+        id: u32,
+        slot: usize,
+        task_number: u16,
+        instance: u32,
+        scheduler: &mut Scheduler<Event>,
+    ) {
+        let owner = self.executions.all[id as usize].owner;
+        let params = self.task_params(owner, task_number);
+        let index = instance as usize;
+        if self.world.instances.busy[index] {
+            // Another operation holds the instance (the package manager's lock): this
+            // invocation fails at once and counts toward MaxErrors.
+            let task = &mut self.executions.all[id as usize].tasks[slot];
+            task.counts.failed += 1;
+            task.errors += 1;
+            task.stopped |= task.errors > task.max_errors;
+            return;
+        }
+        self.world.instances.busy[index] = true;
+        self.generation[index] = self.generation[index].wrapping_add(1);
+        let generation = self.generation[index];
+        let deadline = now + params.delivery_timeout;
+        self.executions.all[id as usize].tasks[slot].running += 1;
+        let group = &self.scenario.groups[self.world.instances.group[index] as usize];
+        let event = Event::Delivery { execution: id, task: task_number, instance, generation };
+        if group.online(now) {
+            self.inflight[index] =
+                Some(Invocation { execution: id, task: task_number, generation, plan: None, deadline });
+            self.deliver(now, instance, params.operation, params.reboot_option, params.install_override, scheduler);
+        } else {
+            // The agent cannot be reached: the command waits until it can, or until its
+            // delivery deadline.
+            let retry = group.back_online(now).filter(|back| *back <= deadline).unwrap_or(deadline);
+            self.inflight[index] =
+                Some(Invocation { execution: id, task: task_number, generation, plan: None, deadline });
+            scheduler.schedule(retry, event);
+        }
+    }
+
+    /// Runs the operation of the invocation occupying `instance` (it was just delivered).
+    fn deliver(
+        &mut self,
+        now: SimTime,
+        instance: u32,
+        operation: Operation,
+        reboot_option: RebootOption,
+        install_override: &[String],
+        scheduler: &mut Scheduler<Event>,
+    ) {
+        let plan = self.plan_operation(instance, operation, reboot_option, install_override, now);
+        let end = plan.end;
+        let invocation = self.inflight[instance as usize].as_mut().expect("a delivered invocation is in flight");
+        invocation.plan = Some(Box::new(plan));
+        let event = Event::InvocationDone {
+            execution: invocation.execution,
+            task: invocation.task,
+            instance,
+            generation: invocation.generation,
+        };
+        scheduler.schedule(end, event);
+    }
+
+    /// The invocation on `instance`, if it is the one an event was scheduled for.
+    fn current_invocation(&self, instance: u32, execution: u32, generation: u32) -> bool {
+        self.inflight[instance as usize]
+            .as_ref()
+            .is_some_and(|i| i.execution == execution && i.generation == generation)
+    }
+
+    /// A waiting invocation's agent came back, or its deadline arrived.
+    pub(crate) fn delivery(
+        &mut self,
+        now: SimTime,
+        id: u32,
+        task_number: u16,
+        instance: u32,
+        generation: u32,
+        scheduler: &mut Scheduler<Event>,
+    ) {
+        if !self.current_invocation(instance, id, generation) {
+            return;
+        }
+        let owner = self.executions.all[id as usize].owner;
+        let params = self.task_params(owner, task_number);
+        let group = &self.scenario.groups[self.world.instances.group[instance as usize] as usize];
+        let deadline = self.inflight[instance as usize].as_ref().map_or(now, |i| i.deadline);
+        if group.online(now) && now <= deadline {
+            self.deliver(now, instance, params.operation, params.reboot_option, params.install_override, scheduler);
+            return;
+        }
+        if now < deadline {
+            let retry = group.back_online(now).filter(|back| *back <= deadline).unwrap_or(deadline);
+            scheduler.schedule(retry, Event::Delivery { execution: id, task: task_number, instance, generation });
+            return;
+        }
+        // Delivery Timed Out: not an error for MaxErrors.
+        self.release_instance(instance);
+        let Some(slot) = self.slot_of(id, task_number) else { return };
+        let task = &mut self.executions.all[id as usize].tasks[slot];
+        task.running -= 1;
+        task.counts.undeliverable += 1;
+        self.after_invocation(now, id, slot, scheduler);
+    }
+
+    fn release_instance(&mut self, instance: u32) {
+        self.inflight[instance as usize] = None;
+        self.world.instances.busy[instance as usize] = false;
+    }
+
+    fn slot_of(&self, id: u32, task_number: u16) -> Option<usize> {
+        self.executions.all[id as usize].tasks.iter().position(|t| t.task == task_number)
     }
 
     pub(crate) fn invocation_done(
         &mut self,
         now: SimTime,
         id: u32,
-        task_index: u16,
+        task_number: u16,
         instance: u32,
+        generation: u32,
         scheduler: &mut Scheduler<Event>,
     ) {
-        let plan = self.inflight[instance as usize].take().expect("an invocation in flight has a plan");
+        if !self.current_invocation(instance, id, generation) {
+            // Cancelled at a CANCEL_TASK cutoff: its effects never happen.
+            return;
+        }
+        let invocation = self.inflight[instance as usize].take().expect("checked above");
         self.world.instances.busy[instance as usize] = false;
+        let plan = invocation.plan.expect("a finished invocation was delivered");
         let succeeded = plan.succeeded;
         self.apply_operation(instance, *plan, now);
-        let execution = &mut self.executions[id as usize];
-        let slot = execution.tasks.iter().position(|t| t.task == task_index).expect("the task is in the running level");
-        let task = &mut execution.tasks[slot];
+        let Some(slot) = self.slot_of(id, task_number) else { return };
+        let task = &mut self.executions.all[id as usize].tasks[slot];
         task.running -= 1;
         if succeeded {
-            task.succeeded += 1;
+            task.counts.succeeded += 1;
         } else {
-            task.failed += 1;
+            task.counts.failed += 1;
             task.errors += 1;
-            if task.errors > task.max_errors {
-                task.stopped = true;
-            }
+            // Dispatch stops when error MaxErrors + 1 arrives.
+            task.stopped |= task.errors > task.max_errors;
         }
+        self.after_invocation(now, id, slot, scheduler);
+    }
+
+    fn after_invocation(&mut self, now: SimTime, id: u32, slot: usize, scheduler: &mut Scheduler<Event>) {
         self.dispatch(now, id, slot, scheduler);
         if self.level_done(id) {
             self.close_level(id);
@@ -264,63 +579,138 @@ impl Sim<'_> {
         }
     }
 
-    fn finish_execution(&mut self, now: SimTime, id: u32) {
-        let execution = &mut self.executions[id as usize];
+    /// The cutoff of an execution with CANCEL_TASK tasks: those tasks stop dispatching and
+    /// their running invocations are cancelled (TIMED_OUT).
+    pub(crate) fn cutoff(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
+        let execution = &self.executions.all[id as usize];
+        if execution.finished || execution.start.is_none() {
+            return;
+        }
+        let owner = execution.owner;
+        for slot in 0..execution.tasks.len() {
+            let task_number = self.executions.all[id as usize].tasks[slot].task;
+            if self.task_params(owner, task_number).cutoff_behavior != CutoffBehavior::CancelTask {
+                continue;
+            }
+            let task = &self.executions.all[id as usize].tasks[slot];
+            if task.done {
+                continue;
+            }
+            let dispatched: Vec<u32> = task
+                .lists
+                .iter()
+                .take(task.list + 1)
+                .enumerate()
+                .flat_map(|(l, list)| {
+                    let upto = if l == task.list { task.next } else { list.len() };
+                    list[..upto].iter().copied()
+                })
+                .collect();
+            let mut cancelled = 0u32;
+            for instance in dispatched {
+                let ours = self.inflight[instance as usize]
+                    .as_ref()
+                    .is_some_and(|i| i.execution == id && i.task == task_number);
+                if ours {
+                    self.release_instance(instance);
+                    cancelled += 1;
+                }
+            }
+            let task = &mut self.executions.all[id as usize].tasks[slot];
+            task.cut_off = true;
+            task.running -= cancelled;
+            task.counts.timed_out += cancelled as u64;
+            self.dispatch(now, id, slot, scheduler);
+        }
+        if self.level_done(id) {
+            self.close_level(id);
+            self.start_level(now, id, scheduler);
+        }
+    }
+
+    fn finish_execution(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
+        let execution = &mut self.executions.all[id as usize];
         if execution.finished {
             return;
         }
         execution.finished = true;
-        let def = &self.scenario.windows[execution.window as usize];
-        self.running_execution[execution.window as usize] = None;
-        let tasks = def.tasks.len() as u64;
-        self.window_records.push(ExecutionRecord {
-            window: def.name.clone(),
-            execution: id,
-            scheduled_start: execution.scheduled.to_rfc3339(),
-            start: execution.start.to_rfc3339(),
-            end: now.to_rfc3339(),
-            status: execution.status.as_str(),
-            targets: execution.targets.len() as u64 * tasks,
-            succeeded: execution.succeeded,
-            failed: execution.failed,
-            timed_out: 0,
-            undeliverable: 0,
-            cancelled: 0,
-            not_started: execution.not_started,
-            hours: round_hours(now.since(execution.start).as_hours_f64()),
-        });
-        execution.targets = Vec::new();
+        let owner = execution.owner;
+        let record = self.record(id, Some(now));
+        match owner {
+            Owner::Window(window) => {
+                self.executions.current_window[window as usize] = None;
+                self.executions.active_windows -= 1;
+                self.executions.window_records.push(record);
+                // A slot is free: the oldest pending execution starts.
+                if let Some(next) = self.executions.pending.pop_front() {
+                    self.start_execution(now, next, scheduler);
+                }
+            }
+            Owner::Association(association) => {
+                self.executions.current_association[association as usize] = None;
+                self.executions.association_records.push(record);
+            }
+        }
     }
 
-    /// Records executions still running when the run stopped, as IN_PROGRESS with no end.
-    pub fn close_open_executions(&mut self, at: SimTime) {
-        for window in 0..self.running_execution.len() {
-            let Some(id) = self.running_execution[window] else { continue };
-            let execution = &self.executions[id as usize];
-            let def = &self.scenario.windows[execution.window as usize];
-            let running: Vec<&TaskRun> = execution.tasks.iter().collect();
-            let succeeded = execution.succeeded + running.iter().map(|t| t.succeeded as u64).sum::<u64>();
-            let failed = execution.failed + running.iter().map(|t| t.failed as u64).sum::<u64>();
-            let tasks = def.tasks.len() as u64;
-            let targets = execution.targets.len() as u64 * tasks;
-            self.window_records.push(ExecutionRecord {
-                window: def.name.clone(),
-                execution: id,
-                scheduled_start: execution.scheduled.to_rfc3339(),
-                start: execution.start.to_rfc3339(),
-                end: String::new(),
-                status: "IN_PROGRESS",
-                targets,
-                succeeded,
-                failed,
-                timed_out: 0,
-                undeliverable: 0,
-                cancelled: 0,
-                not_started: targets.saturating_sub(succeeded + failed),
-                hours: round_hours(at.since(execution.start).as_hours_f64()),
-            });
-            self.running_execution[window] = None;
+    fn record(&self, id: u32, end: Option<SimTime>) -> ExecutionRecord {
+        let execution = &self.executions.all[id as usize];
+        let mut counts = execution.counts;
+        let mut targets = execution.targets;
+        for task in &execution.tasks {
+            counts.add(&task.counts);
+            targets += task.targets();
         }
-        self.window_records.sort_by_key(|r| r.execution);
+        let hours = match (execution.start, end) {
+            (Some(start), Some(end)) => end.since(start).as_hours_f64(),
+            _ => 0.0,
+        };
+        let utilisation = match execution.owner {
+            Owner::Window(w) => hours / self.scenario.windows[w as usize].duration.as_hours_f64(),
+            Owner::Association(_) => 0.0,
+        };
+        let status = if end.is_none() {
+            if execution.start.is_some() { ExecutionStatus::InProgress } else { ExecutionStatus::Pending }
+        } else {
+            execution.status
+        };
+        ExecutionRecord {
+            window: self.owner_name(execution.owner).to_string(),
+            execution: id,
+            scheduled_start: execution.scheduled.to_rfc3339(),
+            start: execution.start.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            end: end.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            status: status.as_str(),
+            targets,
+            succeeded: counts.succeeded,
+            failed: counts.failed,
+            timed_out: counts.timed_out,
+            undeliverable: counts.undeliverable,
+            cancelled: counts.cancelled,
+            skipped: counts.skipped,
+            hours: round3(hours),
+            utilisation: round3(utilisation),
+        }
     }
+
+    /// Records executions still pending or running when the run stopped, without an end.
+    pub fn close_open_executions(&mut self, at: SimTime) {
+        let open: Vec<u32> = self.executions.all.iter().filter(|e| !e.finished).map(|e| e.id).collect();
+        for id in open {
+            let mut record = self.record(id, None);
+            if let Some(start) = self.executions.all[id as usize].start {
+                record.hours = round3(at.since(start).as_hours_f64());
+            }
+            match self.executions.all[id as usize].owner {
+                Owner::Window(_) => self.executions.window_records.push(record),
+                Owner::Association(_) => self.executions.association_records.push(record),
+            }
+        }
+        self.executions.window_records.sort_by_key(|r| r.execution);
+        self.executions.association_records.sort_by_key(|r| r.execution);
+    }
+}
+
+fn task_index(task: &TaskRun) -> u16 {
+    task.task
 }

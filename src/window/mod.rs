@@ -32,6 +32,12 @@ pub enum Target {
     Tag { key: String, values: Vec<String> },
     /// `tag-key=KEY`: instances that have tag KEY, whatever its value.
     TagKey(String),
+    /// `InstanceIds=i-...,i-...`: instances by id (ids are stable per index; see
+    /// `instance_patch_states.jsonl`).
+    InstanceIds(Vec<String>),
+    /// `resource-groups:Name=NAME`: a tag-based resource group; the scenario's definition
+    /// is filled in by validation (tag key to values, all keys must match).
+    ResourceGroup { name: String, tags: BTreeMap<String, Vec<String>> },
 }
 
 impl Target {
@@ -56,15 +62,46 @@ impl Target {
             }
             return Ok(Target::TagKey(key.to_string()));
         }
-        Err(format!("target `{text}` does not parse; use `tag:KEY=V1,V2`, `tag-key=KEY` or `*`"))
+        if let Some(ids) = text.strip_prefix("InstanceIds=") {
+            let ids: Vec<String> = ids.split(',').map(|v| v.trim().to_string()).collect();
+            for id in &ids {
+                let hex = id.strip_prefix("i-").unwrap_or("");
+                if !((hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())) {
+                    return Err(format!("target `{text}`: `{id}` is not an instance id (i- and 8 or 17 hex digits)"));
+                }
+            }
+            return Ok(Target::InstanceIds(ids));
+        }
+        if let Some(name) = text.strip_prefix("resource-groups:Name=") {
+            if name.is_empty() {
+                return Err(format!("target `{text}` needs a resource group name"));
+            }
+            return Ok(Target::ResourceGroup { name: name.to_string(), tags: BTreeMap::new() });
+        }
+        Err(format!(
+            "target `{text}` does not parse; use `tag:KEY=V1,V2`, `tag-key=KEY`, `InstanceIds=i-...`, `resource-groups:Name=NAME` or `*`"
+        ))
     }
 
-    pub fn matches(&self, tags: &BTreeMap<String, String>) -> bool {
+    /// Whether an instance with these tags (and this id) is a target.
+    pub fn matches(&self, tags: &BTreeMap<String, String>, instance_id: impl FnOnce() -> String) -> bool {
         match self {
             Target::All => true,
             Target::Tag { key, values } => tags.get(key).is_some_and(|v| values.contains(v)),
             Target::TagKey(key) => tags.contains_key(key),
+            Target::InstanceIds(ids) => {
+                let id = instance_id();
+                ids.contains(&id)
+            }
+            Target::ResourceGroup { tags: filters, .. } => {
+                filters.iter().all(|(key, values)| tags.get(key).is_some_and(|v| values.contains(v)))
+            }
         }
+    }
+
+    /// Whether the target depends only on tags, so a whole instance group matches or not.
+    pub fn by_tags(&self) -> bool {
+        !matches!(self, Target::InstanceIds(_))
     }
 }
 
@@ -118,6 +155,23 @@ impl std::fmt::Display for RateValue {
     }
 }
 
+/// What happens to a running task at the window's cutoff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CutoffBehavior {
+    ContinueTask,
+    CancelTask,
+}
+
+impl CutoffBehavior {
+    pub fn parse(text: &str) -> Result<CutoffBehavior, String> {
+        match text {
+            "CONTINUE_TASK" => Ok(CutoffBehavior::ContinueTask),
+            "CANCEL_TASK" => Ok(CutoffBehavior::CancelTask),
+            _ => Err(format!("unknown cutoff behavior `{text}`; expected CONTINUE_TASK or CANCEL_TASK")),
+        }
+    }
+}
+
 /// A validated Run Command task of AWS-RunPatchBaseline.
 #[derive(Clone, Debug)]
 pub struct TaskDef {
@@ -127,6 +181,11 @@ pub struct TaskDef {
     pub reboot_option: RebootOption,
     pub max_concurrency: RateValue,
     pub max_errors: RateValue,
+    /// The task's own targets, worked through one after another; `None`: the window's.
+    pub targets: Option<Vec<Target>>,
+    pub cutoff_behavior: CutoffBehavior,
+    /// TimeoutSeconds: the delivery deadline after dispatch.
+    pub delivery_timeout: SimDuration,
     /// InstallOverrideList entries (empty: none).
     pub install_override_list: Vec<String>,
 }
@@ -155,24 +214,42 @@ impl WindowDef {
     }
 }
 
-/// A validated State Manager association (Scan).
+/// Rate control of an association.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateControl {
+    pub max_concurrency: RateValue,
+    pub max_errors: RateValue,
+}
+
+/// A validated State Manager association.
 #[derive(Clone, Debug)]
 pub struct AssociationDef {
     pub name: String,
     pub schedule: WindowSchedule,
     pub targets: Vec<Target>,
+    pub operation: Operation,
+    pub reboot_option: RebootOption,
+    /// `None`: every target at once, as one cohort event.
+    pub rate_control: Option<RateControl>,
+    /// Without it, the association also runs at its creation (the scenario start).
+    pub wait_for_first_interval: bool,
+    pub delivery_timeout: SimDuration,
     /// A patch policy's baselines, one per operating system (indices into the scenario's
     /// baselines). When set, patch groups and default baselines are ignored for the
     /// operating systems they cover.
     pub baselines: Vec<usize>,
 }
 
-/// Execution and task statuses as AWS names them.
+/// Execution and task statuses as AWS names them. The order of the first three is the
+/// order of "worst": an execution takes its worst task's status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExecutionStatus {
     Success,
     Failed,
+    TimedOut,
     SkippedOverlapping,
+    Pending,
+    InProgress,
 }
 
 impl ExecutionStatus {
@@ -180,7 +257,10 @@ impl ExecutionStatus {
         match self {
             ExecutionStatus::Success => "SUCCESS",
             ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
             ExecutionStatus::SkippedOverlapping => "SKIPPED_OVERLAPPING",
+            ExecutionStatus::Pending => "PENDING",
+            ExecutionStatus::InProgress => "IN_PROGRESS",
         }
     }
 }
@@ -193,12 +273,21 @@ mod tests {
     fn targets_parse_and_match_tags() {
         let mut tags = BTreeMap::new();
         tags.insert("Patch Group".to_string(), "prod-web".to_string());
+        let id = || "i-0123456789abcdef0".to_string();
         let tag = Target::parse("tag:Patch Group=prod-web,prod-db").unwrap();
-        assert!(tag.matches(&tags));
-        assert!(!Target::parse("tag:Patch Group=staging").unwrap().matches(&tags));
-        assert!(Target::parse("tag-key=Patch Group").unwrap().matches(&tags));
-        assert!(Target::parse("*").unwrap().matches(&BTreeMap::new()));
-        for bad in ["tag:Role", "tag:=x", "tag:Role=", "tag-key=", "i-123", "resource-groups:Name=x"] {
+        assert!(tag.matches(&tags, id));
+        assert!(!Target::parse("tag:Patch Group=staging").unwrap().matches(&tags, id));
+        assert!(Target::parse("tag-key=Patch Group").unwrap().matches(&tags, id));
+        assert!(Target::parse("*").unwrap().matches(&BTreeMap::new(), id));
+        assert!(Target::parse("InstanceIds=i-0123456789abcdef0,i-12345678").unwrap().matches(&tags, id));
+        assert!(!Target::parse("InstanceIds=i-12345678").unwrap().matches(&tags, id));
+        assert_eq!(
+            Target::parse("resource-groups:Name=web").unwrap(),
+            Target::ResourceGroup { name: "web".into(), tags: BTreeMap::new() }
+        );
+        for bad in
+            ["tag:Role", "tag:=x", "tag:Role=", "tag-key=", "i-123", "InstanceIds=i-xyz", "resource-groups:Name="]
+        {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
     }

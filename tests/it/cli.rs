@@ -15,9 +15,15 @@ fn the_default_scenario_runs_and_writes_every_result_file() {
     {
         assert!(stdout.contains(needle), "summary lacks {needle}:\n{stdout}");
     }
-    for file in
-        ["summary.json", "compliance.csv", "windows.csv", "patches.csv", "instance_patch_states.jsonl", "perf.json"]
-    {
+    for file in [
+        "summary.json",
+        "compliance.csv",
+        "windows.csv",
+        "associations.csv",
+        "patches.csv",
+        "instance_patch_states.jsonl",
+        "perf.json",
+    ] {
         assert!(dir.join(file).is_file(), "{file} missing");
     }
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();

@@ -22,7 +22,17 @@ fn same_seed_gives_byte_identical_results_on_one_and_two_threads() {
     run_default(&again, &["--threads", "2"]);
     let expected = deterministic_files(&one);
     let names: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["compliance.csv", "instance_patch_states.jsonl", "patches.csv", "summary.json", "windows.csv"]);
+    assert_eq!(
+        names,
+        [
+            "associations.csv",
+            "compliance.csv",
+            "instance_patch_states.jsonl",
+            "patches.csv",
+            "summary.json",
+            "windows.csv"
+        ]
+    );
     for other in [&two, &again] {
         let found = deterministic_files(other);
         for ((name, bytes), (other_name, other_bytes)) in expected.iter().zip(&found) {
