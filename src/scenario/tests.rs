@@ -272,3 +272,27 @@ fn valid_entry_formats_per_family_are_accepted() {
         panic!("{d}");
     }
 }
+
+#[test]
+fn window_and_association_settings_are_checked() {
+    for (from, to, needle) in [
+        ("duration_hours = 3", "duration_hours = 3\ntimezone = \"Mars/Olympus\"", "time zone"),
+        ("schedule = \"cron(0 2 ? * SUN *)\"", "schedule = \"rate(7 days)\"\noffset_days = 2", "cron"),
+        ("schedule = \"cron(0 2 ? * SUN *)\"", "schedule = \"cron(0 2 ? * SUN *)\"\noffset_days = 7", "1 to 6"),
+        ("max_errors = \"1\"", "max_errors = \"1\"\ncutoff_behavior = \"STOP\"", "CANCEL_TASK"),
+        ("max_errors = \"1\"", "max_errors = \"1\"\ntimeout_seconds = 10", "30 to 2592000"),
+        ("targets = [\"tag:Patch Group=prod\"]", "targets = [\"resource-groups:Name=nope\"]", "unknown resource group"),
+        ("targets = [\"tag:Patch Group=prod\"]", "targets = [\"InstanceIds=i-zz\"]", "not an instance id"),
+    ] {
+        let found = errors(&minimal_with(from, to));
+        assert!(found.iter().any(|d| d.message.contains(needle)), "{to}: {found:?}");
+        assert!(found.iter().all(|d| d.key_path.starts_with("maintenance_window[0]")), "{to}: {found:?}");
+    }
+    let association = "[[association]]\nname = \"scan\"\nschedule = \"cron(0 1 * * ? *)\"\ntargets = [\"*\"]\n";
+    let found = errors(&format!("{MINIMAL}\n{association}max_concurrency = \"10%\"\n"));
+    assert!(found.iter().any(|d| d.message.contains("both max_concurrency and max_errors")), "{found:?}");
+    let found = errors(&format!("{MINIMAL}\n{association}operation = \"Reboot\"\n"));
+    assert!(found.iter().any(|d| d.key_path == "association[0].operation"), "{found:?}");
+    let found = errors(&format!("{MINIMAL}\n[account]\nmax_concurrent_executions = 0\n"));
+    assert!(found.iter().any(|d| d.key_path == "account.max_concurrent_executions"), "{found:?}");
+}

@@ -342,10 +342,9 @@ impl<'s> Sim<'s> {
                     execution.targets += run.targets();
                     execution.counts.add(&run.counts);
                 }
-                if execution.level == 0 {
-                    // Nothing ran: the execution waited past its cutoff.
-                    execution.status = ExecutionStatus::TimedOut;
-                }
+                // A level that could not start before the cutoff makes the execution
+                // TIMED_OUT, whether earlier levels ran or it waited past its cutoff.
+                execution.status = ExecutionStatus::TimedOut;
                 execution.level += 1;
                 continue;
             }

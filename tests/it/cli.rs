@@ -171,3 +171,48 @@ fn the_scenario_in_the_readme_is_valid() {
     let output = run(&["validate", path.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
+
+#[test]
+fn schedule_handles_daylight_saving_gaps_and_repeats() {
+    let fires = |expression: &str, after: &str, zone: &str| {
+        let output = run(&["schedule", expression, "--after", after, "--count", "3", "--timezone", zone]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    // 02:30 does not exist in Berlin on 2025-03-30: it fires when the clock jumps to 03:00
+    // CEST (01:00Z). Expected instants from python's zoneinfo.
+    assert_eq!(
+        fires("cron(30 2 ? * SUN *)", "2025-03-29T00:00:00Z", "Europe/Berlin"),
+        "2025-03-30T01:00:00Z\n2025-04-06T00:30:00Z\n2025-04-13T00:30:00Z\n"
+    );
+    // 02:30 happens twice in Berlin on 2025-10-26: it fires once, at the first (CEST).
+    assert_eq!(
+        fires("cron(30 2 ? * SUN *)", "2025-10-20T00:00:00Z", "Europe/Berlin"),
+        "2025-10-26T00:30:00Z\n2025-11-02T01:30:00Z\n2025-11-09T01:30:00Z\n"
+    );
+    // 01:30 happens twice in New York on 2025-11-02: first occurrence, EDT.
+    assert_eq!(
+        fires("cron(30 1 ? * SUN *)", "2025-10-27T00:00:00Z", "America/New_York"),
+        "2025-11-02T05:30:00Z\n2025-11-09T06:30:00Z\n2025-11-16T06:30:00Z\n"
+    );
+    // C5: an offset of two days after the third Tuesday.
+    let output = run(&[
+        "schedule",
+        "cron(30 23 ? * TUE#3 *)",
+        "--after",
+        "2025-03-01T00:00:00Z",
+        "--count",
+        "3",
+        "--offset",
+        "2",
+    ]);
+    assert_eq!(text(&output.stdout), "2025-03-20T23:30:00Z\n2025-04-17T23:30:00Z\n2025-05-22T23:30:00Z\n");
+    for (bad, args) in
+        [("unknown zone", vec!["--timezone", "Mars/Olympus"]), ("offset with rate", vec!["--offset", "2"])]
+    {
+        let mut all = vec!["schedule", "rate(1 day)", "--after", "2025-03-01"];
+        all.extend(args);
+        let output = run(&all);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+    }
+}

@@ -4,6 +4,7 @@
 //! - `hand_calculated`: a ten-instance scenario whose results are worked out by hand.
 //! - `baselines`: export, import from AWS JSON and CloudFormation, explain.
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
+//! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
 
 mod baselines;
@@ -12,3 +13,4 @@ mod determinism;
 mod hand_calculated;
 mod patch_manager;
 mod support;
+mod windows;
