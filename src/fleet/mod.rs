@@ -29,6 +29,10 @@ pub struct GroupDef {
     pub install_failure_probability: f64,
     /// Periods `[start, end)` when the group's agents cannot be reached, sorted.
     pub outages: Vec<(SimTime, SimTime)>,
+    /// When the instances join the fleet (at or after the start) ...
+    pub launch_at: SimTime,
+    /// ... and when they leave it, if they do.
+    pub terminate_at: Option<SimTime>,
 }
 
 impl GroupDef {
@@ -88,6 +92,8 @@ pub struct Instances {
     pub operations: Vec<u32>,
     /// An Install or Scan invocation is running on the instance.
     pub busy: Vec<bool>,
+    /// Launched and not terminated: part of the fleet now.
+    pub running: Vec<bool>,
 }
 
 impl Instances {

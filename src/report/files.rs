@@ -189,8 +189,12 @@ fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) ->
     let baseline_ids: Vec<String> = scenario.baselines.iter().map(|b| baseline_id(&b.name)).collect();
     let mut out = BufWriter::new(File::create(dir.join("instance_patch_states.jsonl"))?);
     for (instance, report) in world.instances.report.iter().enumerate() {
-        // Like DescribeInstancePatchStates, instances that never reported are absent.
+        // Like DescribeInstancePatchStates, instances that never reported are absent, and
+        // so are terminated ones.
         let Some(report) = report else { continue };
+        if !world.instances.running[instance] {
+            continue;
+        }
         let group = &world.groups[world.instances.group[instance] as usize];
         let patch_group = world.report_groups[group.report_group as usize].as_str();
         let c = &report.counts;

@@ -106,6 +106,9 @@ pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
     let world = &result.world;
     let mut states: Vec<PatchGroupState> = vec![PatchGroupState::default(); world.report_groups.len()];
     for (instance, report) in world.instances.report.iter().enumerate() {
+        if !world.instances.running[instance] {
+            continue;
+        }
         let group = &world.groups[world.instances.group[instance] as usize];
         let state = &mut states[group.report_group as usize];
         state.instances += 1;
@@ -183,7 +186,7 @@ pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
         stop_reason: result.outcome.stop_reason.as_str(),
         stopped_at: result.outcome.stopped_at.to_rfc3339(),
         events_processed: result.outcome.events_processed,
-        instances: world.instances.len() as u64,
+        instances: world.instances.running.iter().filter(|r| **r).count() as u64,
         patches_per_catalog: world.catalogs.iter().map(|c| (c.os.to_string(), c.len())).collect(),
         patch_groups,
         window_executions,

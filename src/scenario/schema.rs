@@ -299,6 +299,15 @@ pub struct InstanceGroupSpec {
     /// Probability that one patch fails to install in one Install operation.
     #[serde(default)]
     pub install_failure_probability: f64,
+    /// When the instances are launched; before, they are not part of the fleet. Their patch
+    /// level (`initial_lag`) counts back from this instant, as from an image's bake date.
+    /// Default: the scenario start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_at: Option<Instant>,
+    /// When the instances are terminated; afterwards they are gone from targets, counts and
+    /// reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminate_at: Option<Instant>,
     /// Periods when the instances' SSM agents cannot be reached (stopped instances,
     /// maintenance): commands wait for them until their delivery timeout.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -207,7 +207,18 @@ pub(crate) fn validate(
                 outages.push((outage.start.0, outage.start.0 + outage.duration.0));
             }
             outages.sort();
+            let launch_at = spec.launch_at.map_or(start, |i| i.0);
+            if launch_at < start || launch_at >= end {
+                c.error(&format!("{path}.launch_at"), "a launch must fall within the simulated period");
+            }
+            if let Some(terminate) = spec.terminate_at
+                && terminate.0 <= launch_at
+            {
+                c.error(&format!("{path}.terminate_at"), "instances are terminated after they are launched");
+            }
             groups.push(GroupDef {
+                launch_at,
+                terminate_at: spec.terminate_at.map(|i| i.0),
                 name: spec.name.clone(),
                 count: spec.count,
                 profile,

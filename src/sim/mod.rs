@@ -41,6 +41,10 @@ pub enum Event {
     Delivery { execution: u32, task: u16, instance: u32, generation: u32 },
     /// The cutoff of an execution that has CANCEL_TASK tasks.
     Cutoff { execution: u32 },
+    /// An instance group is launched: its instances join the fleet.
+    Launch { group: u16 },
+    /// An instance group is terminated: its instances leave the fleet.
+    Terminate { group: u16 },
     /// Compliance counters are sampled.
     Sample,
 }
@@ -95,7 +99,10 @@ impl<'s> Sim<'s> {
         let world = World::build(scenario, seed)?;
         let groups = world.report_groups.len();
         let mut counters = vec![GroupCounters::default(); groups];
-        for group in &world.groups {
+        for (index, group) in world.groups.iter().enumerate() {
+            if scenario.groups[index].launch_at > scenario.start {
+                continue;
+            }
             let counter = &mut counters[group.report_group as usize];
             counter.instances += group.count as u64;
             counter.unreported += group.count as u64;
@@ -160,6 +167,17 @@ impl<'s> Sim<'s> {
         sample_times.sort();
         for at in sample_times {
             scheduler.schedule(at, Event::Sample);
+        }
+        // Launches and terminations during the run.
+        for (index, group) in self.scenario.groups.iter().enumerate() {
+            if group.launch_at > start {
+                scheduler.schedule(group.launch_at, Event::Launch { group: index as u16 });
+            }
+            if let Some(at) = group.terminate_at
+                && at < self.end
+            {
+                scheduler.schedule(at, Event::Terminate { group: index as u16 });
+            }
         }
         // Releases during the run (releases before the start are in the initial state).
         for (c, catalog) in self.world.catalogs.iter().enumerate() {
@@ -230,6 +248,10 @@ impl<'s> Sim<'s> {
             let histogram = &mut self.exposure[group.report_group as usize];
             let open = &mut self.exposed_at_end[group.report_group as usize];
             for instance in group.first..group.first + group.count {
+                if !instances.running[instance as usize] {
+                    // Gone (or never launched): it leaves the exposure statistics.
+                    continue;
+                }
                 let installed = &instances.installed[instance as usize];
                 crate::bitset::for_each_and_and_not(ever, applicable, installed, |w, word| {
                     for patch in crate::bitset::bits_of(w, word) {
@@ -255,17 +277,21 @@ impl<'s> Sim<'s> {
     /// each execution sees the fleet as it is then.
     pub fn resolve_targets(&self, targets: &[Target]) -> Vec<u32> {
         let mut out = Vec::new();
+        let running = &self.world.instances.running;
         for (index, group) in self.world.groups.iter().enumerate() {
             let tags = &self.scenario.groups[index].tags;
             let no_id = || String::new();
             if targets.iter().any(|t| t.by_tags() && t.matches(tags, no_id)) {
-                out.extend(group.first..group.first + group.count);
+                out.extend((group.first..group.first + group.count).filter(|&i| running[i as usize]));
                 continue;
             }
             // Instance-id targets are checked instance by instance.
             for t in targets.iter().filter(|t| !t.by_tags()) {
                 for instance in group.first..group.first + group.count {
-                    if t.matches(tags, || crate::fleet::instance_id(instance)) && !out.contains(&instance) {
+                    if running[instance as usize]
+                        && t.matches(tags, || crate::fleet::instance_id(instance))
+                        && !out.contains(&instance)
+                    {
                         out.push(instance);
                     }
                 }
@@ -285,6 +311,58 @@ impl<'s> Sim<'s> {
         counters.apply(slot.as_ref(), -1);
         counters.apply(Some(&report), 1);
         *slot = Some(report);
+    }
+
+    /// Instances join the fleet. Associations that do not wait for their first interval
+    /// apply to them at once (State Manager does this for new matching instances); windows
+    /// see them at their next execution.
+    fn launch(&mut self, now: SimTime, group: usize, scheduler: &mut Scheduler<Event>) {
+        let built = &self.world.groups[group];
+        let (first, count, report_group) = (built.first, built.count, built.report_group as usize);
+        for instance in first..first + count {
+            self.world.instances.running[instance as usize] = true;
+        }
+        self.counters[report_group].instances += count as u64;
+        self.counters[report_group].unreported += count as u64;
+        let launched: Vec<u32> = (first..first + count).collect();
+        for (index, association) in self.scenario.associations.iter().enumerate() {
+            if association.wait_for_first_interval {
+                continue;
+            }
+            let matching: Vec<u32> = self
+                .resolve_targets(&association.targets)
+                .into_iter()
+                .filter(|i| launched.binary_search(i).is_ok())
+                .collect();
+            if matching.is_empty() {
+                continue;
+            }
+            if association.rate_control.is_none() && association.operation == crate::compliance::Operation::Scan {
+                if self.scenario.groups[group].online(now) {
+                    self.scan_cohort(now, &matching, &association.baselines);
+                }
+            } else {
+                self.association_for(now, index as u16, matching, scheduler);
+            }
+        }
+    }
+
+    /// Instances leave the fleet: their reports leave the counters, and a command running
+    /// or waiting on them ends undeliverable.
+    fn terminate(&mut self, now: SimTime, group: usize, scheduler: &mut Scheduler<Event>) {
+        let built = &self.world.groups[group];
+        let (first, count, report_group) = (built.first, built.count, built.report_group as usize);
+        for instance in first..first + count {
+            let index = instance as usize;
+            if !self.world.instances.running[index] {
+                continue;
+            }
+            self.world.instances.running[index] = false;
+            let counters = &mut self.counters[report_group];
+            counters.apply(self.world.instances.report[index].as_ref(), -1);
+            counters.instances -= 1;
+            self.terminate_invocation(now, instance, scheduler);
+        }
     }
 
     /// A patch is published. On Windows, the updates it supersedes leave the catalog: they
@@ -395,6 +473,8 @@ impl Model for Sim<'_> {
                 self.delivery(now, execution, task, instance, generation, scheduler);
             }
             Event::Cutoff { execution } => self.cutoff(now, execution, scheduler),
+            Event::Launch { group } => self.launch(now, group as usize, scheduler),
+            Event::Terminate { group } => self.terminate(now, group as usize, scheduler),
             Event::Sample => {
                 self.samples.push((now, self.counters.clone()));
             }

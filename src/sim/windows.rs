@@ -105,6 +105,9 @@ pub struct Execution {
     pub targets: u64,
     pub counts: InvocationCounts,
     pub status: ExecutionStatus,
+    /// Instances fixed at creation (an association applied to new instances), instead of
+    /// targets resolved when each level starts.
+    pub fixed_targets: Option<Vec<u32>>,
 }
 
 /// An invocation occupying an instance.
@@ -234,6 +237,7 @@ impl<'s> Sim<'s> {
             targets: 0,
             counts: InvocationCounts::default(),
             status: ExecutionStatus::Success,
+            fixed_targets: None,
         });
         id
     }
@@ -299,6 +303,31 @@ impl<'s> Sim<'s> {
         self.start_execution(now, id, scheduler);
     }
 
+    /// An association applied to newly launched instances: an execution of its own over
+    /// exactly those instances (it does not block the association's scheduled runs).
+    pub(crate) fn association_for(
+        &mut self,
+        now: SimTime,
+        association: u16,
+        instances: Vec<u32>,
+        scheduler: &mut Scheduler<Event>,
+    ) {
+        let id = self.new_execution(Owner::Association(association), now, None, vec![vec![0]]);
+        self.executions.all[id as usize].fixed_targets = Some(instances);
+        self.start_execution(now, id, scheduler);
+    }
+
+    /// The instance of a running or waiting invocation is terminated: it ends undeliverable.
+    pub(crate) fn terminate_invocation(&mut self, now: SimTime, instance: u32, scheduler: &mut Scheduler<Event>) {
+        let Some(invocation) = self.inflight[instance as usize].take() else { return };
+        self.world.instances.busy[instance as usize] = false;
+        let Some(slot) = self.slot_of(invocation.execution, invocation.task) else { return };
+        let task = &mut self.executions.all[invocation.execution as usize].tasks[slot];
+        task.running -= 1;
+        task.counts.undeliverable += 1;
+        self.after_invocation(now, invocation.execution, slot, scheduler);
+    }
+
     fn start_execution(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
         let execution = &mut self.executions.all[id as usize];
         execution.start = Some(now);
@@ -319,11 +348,14 @@ impl<'s> Sim<'s> {
             let owner = execution.owner;
             let past_cutoff = execution.cutoff_at.is_some_and(|cutoff| now >= cutoff);
             let level_tasks = execution.levels[execution.level].clone();
+            let fixed = execution.fixed_targets.clone();
             let mut runs = Vec::with_capacity(level_tasks.len());
             for task in level_tasks {
                 let params = self.task_params(owner, task);
-                let lists: Vec<Vec<u32>> =
-                    params.targets.iter().map(|t| self.resolve_targets(std::slice::from_ref(t))).collect();
+                let lists: Vec<Vec<u32>> = match &fixed {
+                    Some(instances) => vec![instances.clone()],
+                    None => params.targets.iter().map(|t| self.resolve_targets(std::slice::from_ref(t))).collect(),
+                };
                 let total: u32 = lists.iter().map(|l| l.len() as u32).sum();
                 let first = lists.first().map_or(0, |l| l.len() as u32);
                 runs.push(TaskRun {
@@ -646,7 +678,9 @@ impl<'s> Sim<'s> {
                 }
             }
             Owner::Association(association) => {
-                self.executions.current_association[association as usize] = None;
+                if self.executions.current_association[association as usize] == Some(id) {
+                    self.executions.current_association[association as usize] = None;
+                }
                 self.executions.association_records.push(record);
             }
         }

@@ -178,6 +178,7 @@ impl World {
             report: Vec::with_capacity(total),
             operations: Vec::with_capacity(total),
             busy: Vec::with_capacity(total),
+            running: Vec::with_capacity(total),
         };
         let mut groups = Vec::with_capacity(scenario.groups.len());
         let mut prefix_lengths: Vec<Vec<u32>> = vec![Vec::new(); scenario.groups.len()];
@@ -196,7 +197,8 @@ impl World {
                 let mut rng = Stream::new(seed, instance, Purpose::InitialPatchLevel);
                 let spread = def.initial_lag_spread.0;
                 let extra = if spread > 0 { rng.range_inclusive(0, spread - 1) } else { 0 };
-                let cutoff = SimTime(start.0 - def.initial_lag.0 - extra);
+                // The patch level counts back from the launch, as from an image's bake date.
+                let cutoff = SimTime(def.launch_at.0 - def.initial_lag.0 - extra);
                 // Patches are in release order: those released by the cutoff are a prefix.
                 let released_by_cutoff = catalog.patches.partition_point(|p| p.released <= cutoff);
                 let mut installed = profile.applicable.clone();
@@ -209,6 +211,7 @@ impl World {
                 instances.report.push(None);
                 instances.operations.push(0);
                 instances.busy.push(false);
+                instances.running.push(def.launch_at <= start);
             }
             groups.push(Group {
                 first,

@@ -356,3 +356,58 @@ fn a_window_of_100000_targets_costs_one_event_per_invocation() {
     let overhead = result.outcome.events_processed - 100_000;
     assert!(overhead <= 20, "{overhead} events beyond the invocations");
 }
+
+#[test]
+fn launched_instances_get_associations_at_once_and_windows_at_their_next_execution() {
+    // Group b launches at 10:00 on day 1. A Scan association that does not wait for its
+    // first interval scans it at launch; the daily 15:00 window includes it from day 1 on,
+    // but the one-off 09:00 window before the launch does not.
+    let mut f = fleet(1, 2, "10m");
+    f.extra_b = "launch_at = 2025-03-03T10:00:00Z";
+    let windows = window(
+        "before",
+        "at(2025-03-03T09:00:00)",
+        2,
+        1,
+        "\"tag-key=Group\"",
+        &task("t", 0, "Install", "5", "0", ""),
+    ) + &window(
+        "daily",
+        "cron(0 15 * * ? *)",
+        2,
+        1,
+        "\"tag-key=Group\"",
+        &task("t", 0, "Install", "5", "0", ""),
+    ) + "\n[[association]]\nname = \"scan-new\"\nschedule = \"cron(0 23 * * ? *)\"\ntargets = [\"tag:Group=b\"]\nwait_for_first_interval = false\n";
+    let result = run_fleet(&f, &windows);
+    assert_eq!(rows(&result, "before")[0].targets, 1, "group b did not exist yet");
+    assert_eq!(rows(&result, "daily")[0].targets, 3);
+    // The launch-time scan: an association that does not wait ran at the start (nothing
+    // matched) and at the launch.
+    let samples = &result.samples;
+    let at = |time: &str| samples.iter().find(|(t, _)| t.to_rfc3339() == time).unwrap().1[0];
+    let before = at("2025-03-03T06:00:00Z");
+    let after = at("2025-03-03T12:00:00Z");
+    assert_eq!((before.instances, after.instances), (1, 3));
+    assert_eq!(after.unreported, 0, "scanned at launch, before the 15:00 window");
+    // Launched instances carry the patch level of their launch: 60 days behind it.
+    assert_eq!(after.missing_patches, 2);
+}
+
+#[test]
+fn terminated_instances_leave_targets_counts_and_running_commands() {
+    // Group b is terminated at 15:05, in the middle of a 10-minute install.
+    let mut f = fleet(1, 2, "10m");
+    f.extra_b = "terminate_at = 2025-03-03T15:05:00Z";
+    let tasks = task("t", 0, "Install", "5", "0", "");
+    let windows = window("first", AT_15, 2, 1, "\"tag-key=Group\"", &tasks)
+        + &window("second", "at(2025-03-03T18:00:00)", 2, 1, "\"tag-key=Group\"", &tasks);
+    let result = run_fleet(&f, &windows);
+    let first = rows(&result, "first")[0];
+    assert_eq!((first.targets, first.succeeded, first.undeliverable), (3, 1, 2));
+    assert_eq!(first.end, "2025-03-03T15:10:00Z");
+    assert_eq!(rows(&result, "second")[0].targets, 1);
+    let last = result.samples.last().unwrap().1[0];
+    assert_eq!(last.instances, 1);
+    assert!(!result.world.instances.running[1] && !result.world.instances.running[2]);
+}
