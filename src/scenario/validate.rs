@@ -208,7 +208,7 @@ pub(crate) fn validate(
             }
             outages.sort();
             let launch_at = spec.launch_at.map_or(start, |i| i.0);
-            if launch_at < start || launch_at >= end {
+            if spec.launch_at.is_some() && (launch_at < start || launch_at >= end) {
                 c.error(&format!("{path}.launch_at"), "a launch must fall within the simulated period");
             }
             if let Some(terminate) = spec.terminate_at
