@@ -12,6 +12,7 @@ pub mod compliance;
 pub mod engine;
 pub mod fleet;
 pub mod metrics;
+pub mod network;
 pub mod report;
 pub mod rng;
 pub mod run;

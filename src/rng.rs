@@ -26,6 +26,10 @@ pub enum Purpose {
     InstallOutcome = 4,
     /// Durations of an instance's operations (jitter).
     OperationTiming = 5,
+    /// Random failures of a network link.
+    Network = 6,
+    /// Faults of an instance's operation: agent crashes, slow or failed reboots.
+    InstanceFaults = 7,
 }
 
 /// One random stream. Cheap to create; create one where the draws happen.

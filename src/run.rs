@@ -22,6 +22,11 @@ pub struct RunResult {
     /// Executions of rate-controlled or Install associations.
     pub association_records: Vec<ExecutionRecord>,
     pub metrics: CoreMetrics,
+    pub repository_samples: Vec<crate::sim::RepositorySample>,
+    pub download_latency: Vec<Histogram<u64>>,
+    pub repository_peaks: Vec<(u32, u32)>,
+    /// Per location and destination: total time the link was down within the run.
+    pub link_downtime: Vec<(String, String, crate::time::SimDuration)>,
     /// Events scheduled in all, handled or not.
     pub events_scheduled: u64,
 }
@@ -32,6 +37,14 @@ pub fn run(scenario: &Scenario, seed: u64, observe: impl FnMut(SimTime, u64)) ->
     let (mut sim, mut scheduler) = Sim::new(scenario, seed)?;
     let outcome = sim.run(&mut scheduler, observe);
     sim.close_open_executions(outcome.stopped_at);
+    let network = &scenario.network;
+    let mut link_downtime = Vec::new();
+    for (l, location) in network.locations.iter().enumerate() {
+        for destination in 0..network.destinations() {
+            let down = sim.links.downtime(l, destination, scenario.start, outcome.stopped_at);
+            link_downtime.push((location.name.clone(), network.destination_name(destination).to_string(), down));
+        }
+    }
     Ok(RunResult {
         seed,
         outcome,
@@ -44,5 +57,9 @@ pub fn run(scenario: &Scenario, seed: u64, observe: impl FnMut(SimTime, u64)) ->
         window_records: sim.executions.window_records,
         association_records: sim.executions.association_records,
         metrics: sim.metrics,
+        repository_samples: sim.repository_samples,
+        download_latency: sim.download_latency,
+        repository_peaks: sim.repository_peaks,
+        link_downtime,
     })
 }

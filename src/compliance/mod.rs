@@ -28,10 +28,20 @@ pub struct GroupCounters {
     pub pending_reboot_patches: u64,
     /// Instances with CriticalNonCompliantCount > 0.
     pub critical_non_compliant: u64,
+    /// Filled at each sample, not by reports: instances whose agent has been unreachable
+    /// longer than the ConnectionLost threshold.
+    pub connection_lost: u64,
+    /// The truth now, whatever was last reported: instances missing no approved applicable
+    /// patch and waiting for no reboot ...
+    pub true_compliant: u64,
+    /// ... the others ...
+    pub true_non_compliant: u64,
+    /// ... and the approved applicable patches missing, or installed but not yet effective.
+    pub true_missing_patches: u64,
 }
 
 /// The metric names of `compliance.csv`, in the order rows are written.
-pub const METRICS: [&str; 8] = [
+pub const METRICS: [&str; 12] = [
     "instances",
     "compliant",
     "non_compliant",
@@ -40,10 +50,14 @@ pub const METRICS: [&str; 8] = [
     "failed_patches",
     "pending_reboot_patches",
     "critical_non_compliant",
+    "connection_lost",
+    "true_compliant",
+    "true_non_compliant",
+    "true_missing_patches",
 ];
 
 impl GroupCounters {
-    pub fn values(&self) -> [u64; 8] {
+    pub fn values(&self) -> [u64; 12] {
         [
             self.instances,
             self.compliant,
@@ -53,6 +67,10 @@ impl GroupCounters {
             self.failed_patches,
             self.pending_reboot_patches,
             self.critical_non_compliant,
+            self.connection_lost,
+            self.true_compliant,
+            self.true_non_compliant,
+            self.true_missing_patches,
         ]
     }
 

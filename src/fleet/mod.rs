@@ -33,6 +33,20 @@ pub struct GroupDef {
     pub launch_at: SimTime,
     /// ... and when they leave it, if they do.
     pub terminate_at: Option<SimTime>,
+    /// Index of the `[[location]]` the instances run in; `None`: always connected.
+    pub location: Option<usize>,
+    pub faults: Faults,
+}
+
+/// Instance faults, with the probabilities and durations the scenario sets.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Faults {
+    pub agent_crash_probability: f64,
+    pub agent_restart: SimDuration,
+    pub slow_reboot_probability: f64,
+    pub slow_reboot_extra: SimDuration,
+    pub reboot_failure_probability: f64,
+    pub reboot_recovery: SimDuration,
 }
 
 impl GroupDef {

@@ -34,6 +34,7 @@ pub fn write_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::R
 
     write_compliance(dir, result)?;
     write_windows(dir, result)?;
+    write_repositories(dir, result)?;
     write_patches(dir, scenario, result)?;
     write_instance_states(dir, scenario, result)?;
     super::table::write_perf(dir, scenario, result)?;
@@ -87,6 +88,26 @@ fn write_executions(path: &Path, records: &[crate::sim::ExecutionRecord]) -> io:
 fn write_windows(dir: &Path, result: &RunResult) -> io::Result<()> {
     write_executions(&dir.join("windows.csv"), &result.window_records)?;
     write_executions(&dir.join("associations.csv"), &result.association_records)
+}
+
+fn write_repositories(dir: &Path, result: &RunResult) -> io::Result<()> {
+    let mut writer = csv::Writer::from_path(dir.join("repository.csv")).map_err(csv_error)?;
+    if result.repository_samples.is_empty() {
+        writer
+            .write_record([
+                "time",
+                "repository",
+                "active_downloads",
+                "queued_downloads",
+                "throughput_mbps",
+                "delivered_gb",
+            ])
+            .map_err(csv_error)?;
+    }
+    for sample in &result.repository_samples {
+        writer.serialize(sample).map_err(csv_error)?;
+    }
+    writer.flush()
 }
 
 fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Result<()> {

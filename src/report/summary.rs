@@ -29,6 +29,32 @@ pub struct Summary {
     /// Per window: mean share of its duration used, and targets that never started.
     pub windows: Vec<WindowSummary>,
     pub baselines: Vec<BaselineSummary>,
+    pub repositories: Vec<RepositorySummary>,
+    /// Per location and destination: hours the link was down.
+    pub link_downtime_hours: Vec<LinkDowntime>,
+}
+
+/// A repository's load over the run. Latency runs from when a download was requested
+/// (when it should have started) to its end, so waiting for a connection counts.
+#[derive(Clone, Debug, Serialize)]
+pub struct RepositorySummary {
+    pub repository: String,
+    pub bandwidth_mbps: f64,
+    pub max_connections: u32,
+    pub downloads: u64,
+    pub latency_seconds_p50: Option<u64>,
+    pub latency_seconds_p90: Option<u64>,
+    pub latency_seconds_p99: Option<u64>,
+    pub latency_seconds_max: Option<u64>,
+    pub peak_active_downloads: u32,
+    pub peak_queued_downloads: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkDowntime {
+    pub location: String,
+    pub destination: String,
+    pub hours: f64,
 }
 
 /// Headline figures of one patch group (or `(none)` for untagged instances).
@@ -173,7 +199,41 @@ pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
             }
         })
         .collect();
+    let repositories = scenario
+        .network
+        .repositories
+        .iter()
+        .enumerate()
+        .map(|(index, def)| {
+            let histogram = &result.download_latency[index];
+            let quantile = |q: f64| (!histogram.is_empty()).then(|| histogram.value_at_quantile(q));
+            RepositorySummary {
+                repository: def.name.clone(),
+                bandwidth_mbps: def.bandwidth_mbps,
+                max_connections: def.max_connections,
+                downloads: histogram.len(),
+                latency_seconds_p50: quantile(0.5),
+                latency_seconds_p90: quantile(0.9),
+                latency_seconds_p99: quantile(0.99),
+                latency_seconds_max: (!histogram.is_empty()).then(|| histogram.max()),
+                peak_active_downloads: result.repository_peaks[index].0,
+                peak_queued_downloads: result.repository_peaks[index].1,
+            }
+        })
+        .collect();
+    let link_downtime_hours = result
+        .link_downtime
+        .iter()
+        .filter(|(_, _, down)| down.0 > 0)
+        .map(|(location, destination, down)| LinkDowntime {
+            location: location.clone(),
+            destination: destination.clone(),
+            hours: (down.as_hours_f64() * 1_000.0).round() / 1_000.0,
+        })
+        .collect();
     Summary {
+        repositories,
+        link_downtime_hours,
         windows,
         scenario: scenario.name.clone(),
         scenario_file: scenario.source_name.clone(),

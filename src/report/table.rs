@@ -172,6 +172,25 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
             .unwrap_or_default();
         let _ = writeln!(out, "  {window:<width$}  {total:>4} executions: {detail}{usage}");
     }
+    if !summary.repositories.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "REPOSITORIES (download latency from request, queueing included)");
+        for r in &summary.repositories {
+            let seconds = |v: Option<u64>| v.map_or("-".to_string(), |s| format!("{s}s"));
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {:>9} downloads  p50 {}  p90 {}  p99 {}  max {}  peak {} active, {} queued",
+                r.repository,
+                thousands(r.downloads),
+                seconds(r.latency_seconds_p50),
+                seconds(r.latency_seconds_p90),
+                seconds(r.latency_seconds_p99),
+                seconds(r.latency_seconds_max),
+                r.peak_active_downloads,
+                r.peak_queued_downloads,
+            );
+        }
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "PERFORMANCE (wall clock, {} threads; not part of the deterministic results)", perf.threads);
     let _ = writeln!(

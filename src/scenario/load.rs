@@ -15,11 +15,14 @@ use super::diagnostic::Collector;
 use super::schema::ScenarioFile;
 
 /// The sections a scenario file may contain, in the order the docs present them.
-pub const SECTIONS: [&str; 12] = [
+pub const SECTIONS: [&str; 15] = [
     "scenario",
     "agent",
     "account",
     "resource_group",
+    "location",
+    "repository",
+    "partition",
     "catalog",
     "profile",
     "instance_group",
@@ -152,6 +155,9 @@ pub(crate) fn parse<'i>(
             "agent" => one(&locator, name, value, collector).map(|v| file.agent = v).is_some(),
             "account" => one(&locator, name, value, collector).map(|v| file.account = v).is_some(),
             "resource_group" => many(&locator, name, value, collector, &mut file.resource_group),
+            "location" => many(&locator, name, value, collector, &mut file.location),
+            "repository" => many(&locator, name, value, collector, &mut file.repository),
+            "partition" => many(&locator, name, value, collector, &mut file.partition),
             "default_baselines" => one(&locator, name, value, collector).map(|v| file.default_baselines = v).is_some(),
             "catalog" => many(&locator, name, value, collector, &mut file.catalog),
             "profile" => many(&locator, name, value, collector, &mut file.profile),

@@ -31,6 +31,8 @@ pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/default.toml";
 /// Agent step durations, validated.
 #[derive(Clone, Debug)]
 pub struct AgentDef {
+    /// An agent unreachable this long shows ConnectionLost (missed pings x 5 minutes).
+    pub connection_lost_after: SimDuration,
     pub scan_duration: SimDuration,
     pub install_overhead: SimDuration,
     pub reboot_duration: SimDuration,
@@ -67,6 +69,7 @@ pub struct Scenario {
     pub default_baselines: BTreeMap<Os, usize>,
     pub windows: Vec<WindowDef>,
     pub associations: Vec<AssociationDef>,
+    pub network: crate::network::NetworkDef,
 }
 
 impl Scenario {

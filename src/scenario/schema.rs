@@ -24,6 +24,9 @@ pub struct ScenarioFile {
     pub agent: AgentSettings,
     pub account: AccountSettings,
     pub resource_group: Vec<ResourceGroupSpec>,
+    pub location: Vec<LocationSpec>,
+    pub repository: Vec<RepositorySpec>,
+    pub partition: Vec<PartitionSpec>,
     pub catalog: Vec<CatalogSpec>,
     pub profile: Vec<ProfileSpec>,
     pub instance_group: Vec<InstanceGroupSpec>,
@@ -68,6 +71,8 @@ fn default_max_events() -> u64 {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AgentSettings {
+    /// Pings missed before an instance shows ConnectionLost (pings every 5 minutes).
+    pub connection_lost_after_pings: u32,
     /// Time a Scan takes: it refreshes package metadata and evaluates the baseline.
     pub scan_duration: Duration,
     /// Fixed part of an Install before any download: snapshot download, metadata refresh.
@@ -81,6 +86,7 @@ pub struct AgentSettings {
 impl Default for AgentSettings {
     fn default() -> Self {
         AgentSettings {
+            connection_lost_after_pings: 3,
             scan_duration: Duration(SimDuration::seconds(90)),
             install_overhead: Duration(SimDuration::seconds(60)),
             reboot_duration: Duration(SimDuration::minutes(3)),
@@ -112,6 +118,45 @@ pub struct ResourceGroupSpec {
     /// Tag key to accepted values: an instance belongs if it matches every key (and any of
     /// that key's values), as tag-based resource-group queries do.
     pub tags: BTreeMap<String, Vec<String>>,
+}
+
+/// `[[location]]`: an availability zone, subnet or on-premises site. Instances in it reach
+/// the SSM endpoint and each repository over links that can fail.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationSpec {
+    pub name: String,
+    /// Random failures of each of the location's links (to `ssm` and to each repository):
+    /// mean time between failures and mean time to repair, both exponential, drawn from the
+    /// link's own random stream. Unset: the links fail only in scheduled partitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_mtbf: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_mttr: Option<Duration>,
+}
+
+/// `[[repository]]`: the package repository or mirror an operating system's instances
+/// download from, with a shared bandwidth and a cap on concurrent connections.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepositorySpec {
+    pub name: String,
+    /// The operating systems it serves (AWS `OperatingSystem` names).
+    pub serves: Vec<String>,
+    pub bandwidth_mbps: f64,
+    pub max_connections: u32,
+}
+
+/// `[[partition]]`: a scheduled cut between locations and destinations.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionSpec {
+    pub start: Instant,
+    pub duration: Duration,
+    /// Locations cut off (names of `[[location]]`).
+    pub locations: Vec<String>,
+    /// What they cannot reach: `ssm` and/or repository names; `*` for everything.
+    pub destinations: Vec<String>,
 }
 
 /// `[[catalog]]`: the patches published for one operating system.
@@ -299,6 +344,26 @@ pub struct InstanceGroupSpec {
     /// Probability that one patch fails to install in one Install operation.
     #[serde(default)]
     pub install_failure_probability: f64,
+    /// The `[[location]]` the instances run in; without it they are always connected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Probability that a command finds the SSM agent crashed; it is back after an
+    /// exponential restart time with mean `agent_restart`.
+    #[serde(default)]
+    pub agent_crash_probability: f64,
+    #[serde(default = "default_agent_restart")]
+    pub agent_restart: Duration,
+    /// Probability that a reboot takes `slow_reboot_extra` longer.
+    #[serde(default)]
+    pub slow_reboot_probability: f64,
+    #[serde(default = "default_slow_reboot")]
+    pub slow_reboot_extra: Duration,
+    /// Probability that a reboot fails: the Install fails and the instance is unreachable
+    /// for `reboot_recovery` (someone repairs it).
+    #[serde(default)]
+    pub reboot_failure_probability: f64,
+    #[serde(default = "default_reboot_recovery")]
+    pub reboot_recovery: Duration,
     /// When the instances are launched; before, they are not part of the fleet. Their patch
     /// level (`initial_lag`) counts back from this instant, as from an image's bake date.
     /// Default: the scenario start.
@@ -312,6 +377,16 @@ pub struct InstanceGroupSpec {
     /// maintenance): commands wait for them until their delivery timeout.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outage: Vec<OutageSpec>,
+}
+
+fn default_agent_restart() -> Duration {
+    Duration(SimDuration::minutes(15))
+}
+fn default_slow_reboot() -> Duration {
+    Duration(SimDuration::minutes(20))
+}
+fn default_reboot_recovery() -> Duration {
+    Duration(SimDuration::hours(4))
 }
 
 /// One period when an instance group's agents are unreachable.

@@ -111,7 +111,11 @@ pub(crate) fn validate(
     if !(agent.download_mbps.is_finite() && agent.download_mbps > 0.0) {
         c.error("agent.download_mbps", format!("{} must be a positive bandwidth in Mbit/s", agent.download_mbps));
     }
+    if agent.connection_lost_after_pings == 0 {
+        c.error("agent.connection_lost_after_pings", "at least one missed ping");
+    }
     let agent_def = AgentDef {
+        connection_lost_after: SimDuration::minutes(5 * agent.connection_lost_after_pings as i64),
         scan_duration: agent.scan_duration.0,
         install_overhead: agent.install_overhead.0,
         reboot_duration: agent.reboot_duration.0,
@@ -130,6 +134,94 @@ pub(crate) fn validate(
             );
         }
         c.resource_groups.insert(group.name.clone(), group.tags.clone());
+    }
+
+    // Network: locations, repositories, partitions.
+    unique(&mut c, "location", file.location.iter().map(|l| l.name.as_str()));
+    let mut network = crate::network::NetworkDef::default();
+    for (index, spec) in file.location.iter().enumerate() {
+        let path = format!("location[{index}]");
+        let random_failures = match (spec.link_mtbf, spec.link_mttr) {
+            (None, None) => None,
+            (Some(mtbf), Some(mttr)) => {
+                if mtbf.0.0 <= 0 || mttr.0.0 <= 0 {
+                    c.error(&path, "link_mtbf and link_mttr must be longer than zero");
+                }
+                Some((mtbf.0, mttr.0))
+            }
+            _ => {
+                c.error(&path, "give both link_mtbf and link_mttr, or neither");
+                None
+            }
+        };
+        network.locations.push(crate::network::LocationDef { name: spec.name.clone(), random_failures });
+    }
+    unique(&mut c, "repository", file.repository.iter().map(|r| r.name.as_str()));
+    for (index, spec) in file.repository.iter().enumerate() {
+        let path = format!("repository[{index}]");
+        if spec.name == "ssm" || spec.name == "*" {
+            c.error(&format!("{path}.name"), "`ssm` and `*` name partition destinations; pick another name");
+        }
+        if !(spec.bandwidth_mbps.is_finite() && spec.bandwidth_mbps > 0.0) {
+            c.error(
+                &format!("{path}.bandwidth_mbps"),
+                format!("{} must be a positive bandwidth in Mbit/s", spec.bandwidth_mbps),
+            );
+        }
+        if spec.max_connections == 0 {
+            c.error(&format!("{path}.max_connections"), "a repository accepts at least one connection");
+        }
+        let mut serves = Vec::new();
+        for (o, os) in spec.serves.iter().enumerate() {
+            if let Some(os) = c.parse(&format!("{path}.serves[{o}]"), Os::parse(os)) {
+                if network.repositories.iter().any(|r| r.serves.contains(&os)) || serves.contains(&os) {
+                    c.error(&format!("{path}.serves[{o}]"), format!("{os} is served by another repository already"));
+                }
+                serves.push(os);
+            }
+        }
+        network.repositories.push(crate::network::RepositoryDef {
+            name: spec.name.clone(),
+            serves,
+            bandwidth_mbps: spec.bandwidth_mbps,
+            max_connections: spec.max_connections,
+        });
+    }
+    for (index, spec) in file.partition.iter().enumerate() {
+        let path = format!("partition[{index}]");
+        if spec.duration.0.0 <= 0 {
+            c.error(&format!("{path}.duration"), "a partition lasts longer than zero");
+        }
+        let mut locations = Vec::new();
+        for (l, name) in spec.locations.iter().enumerate() {
+            match network.locations.iter().position(|x| &x.name == name) {
+                Some(found) => locations.push(found),
+                None => c.error(&format!("{path}.locations[{l}]"), format!("unknown location `{name}`")),
+            }
+        }
+        let mut destinations = Vec::new();
+        for (d, name) in spec.destinations.iter().enumerate() {
+            match name.as_str() {
+                "*" => destinations.extend(0..network.destinations()),
+                "ssm" => destinations.push(crate::network::SSM),
+                _ => match network.repositories.iter().position(|r| &r.name == name) {
+                    Some(found) => destinations.push(found + 1),
+                    None => c.error(
+                        &format!("{path}.destinations[{d}]"),
+                        format!("unknown destination `{name}`; use `ssm`, a repository name or `*`"),
+                    ),
+                },
+            }
+        }
+        if spec.locations.is_empty() || spec.destinations.is_empty() {
+            c.error(&path, "a partition names at least one location and one destination");
+        }
+        network.partitions.push(crate::network::PartitionDef {
+            start: spec.start.0,
+            end: spec.start.0 + spec.duration.0,
+            locations,
+            destinations,
+        });
     }
 
     // Catalogs.
@@ -207,6 +299,31 @@ pub(crate) fn validate(
                 outages.push((outage.start.0, outage.start.0 + outage.duration.0));
             }
             outages.sort();
+            let location = match &spec.location {
+                None => None,
+                Some(name) => {
+                    let found = network.locations.iter().position(|l| &l.name == name);
+                    if found.is_none() {
+                        c.error(&format!("{path}.location"), format!("unknown location `{name}`"));
+                    }
+                    found
+                }
+            };
+            for (key, value) in [
+                ("agent_crash_probability", spec.agent_crash_probability),
+                ("slow_reboot_probability", spec.slow_reboot_probability),
+                ("reboot_failure_probability", spec.reboot_failure_probability),
+            ] {
+                c.probability(&format!("{path}.{key}"), value);
+            }
+            let faults = crate::fleet::Faults {
+                agent_crash_probability: spec.agent_crash_probability,
+                agent_restart: spec.agent_restart.0,
+                slow_reboot_probability: spec.slow_reboot_probability,
+                slow_reboot_extra: spec.slow_reboot_extra.0,
+                reboot_failure_probability: spec.reboot_failure_probability,
+                reboot_recovery: spec.reboot_recovery.0,
+            };
             let launch_at = spec.launch_at.map_or(start, |i| i.0);
             if spec.launch_at.is_some() && (launch_at < start || launch_at >= end) {
                 c.error(&format!("{path}.launch_at"), "a launch must fall within the simulated period");
@@ -217,6 +334,8 @@ pub(crate) fn validate(
                 c.error(&format!("{path}.terminate_at"), "instances are terminated after they are launched");
             }
             groups.push(GroupDef {
+                location,
+                faults,
                 launch_at,
                 terminate_at: spec.terminate_at.map(|i| i.0),
                 name: spec.name.clone(),
@@ -452,6 +571,7 @@ pub(crate) fn validate(
         default_baselines,
         windows,
         associations,
+        network,
         effective: file,
     })
     .filter(|_| end > start)

@@ -30,13 +30,20 @@ use crate::time::{SimDuration, SimTime};
 pub struct PendingOperation {
     pub operation: Operation,
     pub reboot_option: RebootOption,
+    /// When it ends, if it downloads nothing through a shared repository; otherwise the
+    /// download's time is added when it completes.
     pub end: SimTime,
+    /// Megabytes to fetch through the shared repository of the instance's OS (0: none).
+    pub download_mb: f64,
     /// Patches present after the operation that were not before (with superseded ones).
     pub newly_installed: Vec<u32>,
     /// Patches whose install failed.
     pub failed: Vec<u32>,
     /// The instance rebooted at the end of the operation.
     pub rebooted: bool,
+    /// The reboot failed: the instance is down until repaired, the patches wait for a
+    /// reboot, and the agent never reports this operation.
+    pub reboot_failed: bool,
     pub report: InstanceReport,
     pub succeeded: bool,
 }
@@ -111,6 +118,7 @@ impl Sim<'_> {
         operation: Operation,
         reboot_option: RebootOption,
         install_override: &[String],
+        repository_reachable: bool,
         now: SimTime,
     ) -> PendingOperation {
         let index = instance as usize;
@@ -127,11 +135,15 @@ impl Sim<'_> {
                     newly_installed: Vec::new(),
                     failed: self.world.instances.failed[index].clone(),
                     rebooted: false,
+                    reboot_failed: false,
+                    download_mb: 0.0,
                     report,
                     succeeded: true,
                 }
             }
-            Operation::Install => self.plan_install(instance, group_index, reboot_option, install_override, now),
+            Operation::Install => {
+                self.plan_install(instance, group_index, reboot_option, install_override, repository_reachable, now)
+            }
         };
         self.metrics.record_evaluation(crate::metrics::now_ns() - started);
         plan
@@ -143,6 +155,7 @@ impl Sim<'_> {
         group_index: usize,
         reboot_option: RebootOption,
         install_override: &[String],
+        repository_reachable: bool,
         now: SimTime,
     ) -> PendingOperation {
         let index = instance as usize;
@@ -196,8 +209,15 @@ impl Sim<'_> {
         let mut failed: Vec<u32> = Vec::new();
         let mut download_mb = 0.0;
         let mut install_time = SimDuration(0);
+        let downloads: f64 = to_install.iter().map(|&p| catalog.patches[p as usize].download_mb).sum();
+        // A repository that cannot be reached fails every install that needs a download.
+        let unreachable = !repository_reachable && downloads > 0.0;
         for &patch in &to_install {
             let p = &catalog.patches[patch as usize];
+            if unreachable {
+                failed.push(patch);
+                continue;
+            }
             download_mb += p.download_mb;
             install_time = install_time + p.install_duration;
             if rng.chance(failure) {
@@ -227,10 +247,22 @@ impl Sim<'_> {
             pending_before.clone()
         };
         let agent = &self.scenario.agent;
-        let download = SimDuration((download_mb * 8.0 / agent.download_mbps).ceil() as i64);
+        // With a repository of its own, the download is timed by the repository's shared
+        // bandwidth when the invocation runs; otherwise by the instance's own throughput.
+        let shared = self.repository_of_catalog[group.catalog].is_some();
+        let download =
+            if shared { SimDuration(0) } else { SimDuration((download_mb * 8.0 / agent.download_mbps).ceil() as i64) };
         let mut duration = agent.install_overhead + download + install_time;
+        let mut reboot_failed = false;
         if rebooted {
             duration = duration + agent.reboot_duration;
+            // Reboot faults, from the instance's own stream for this operation.
+            let faults = self.scenario.groups[group_index].faults;
+            let mut faults_rng = Stream::new(self.seed, entity, Purpose::InstanceFaults);
+            if faults_rng.chance(faults.slow_reboot_probability) {
+                duration = duration + faults.slow_reboot_extra;
+            }
+            reboot_failed = faults_rng.chance(faults.reboot_failure_probability);
         }
         let end = now + duration;
         let previous_no_reboot = world.instances.report[index].and_then(|r| r.last_no_reboot_install);
@@ -253,7 +285,9 @@ impl Sim<'_> {
             operation: Operation::Install,
             reboot_option,
             end,
-            succeeded: failed.is_empty(),
+            download_mb: if shared { download_mb } else { 0.0 },
+            succeeded: failed.is_empty() && !reboot_failed,
+            reboot_failed,
             newly_installed: newly,
             failed,
             rebooted,
@@ -277,6 +311,26 @@ impl Sim<'_> {
             }
         };
         let instances = &mut self.world.instances;
+        if plan.operation == Operation::Install && plan.reboot_failed {
+            for &patch in &plan.newly_installed {
+                instances.installed[index].insert(patch as usize);
+                if !catalog.patches[patch as usize].reboot_required {
+                    record(patch);
+                }
+                let progress = &mut self.progress[catalog_index][patch as usize];
+                progress.installed += 1;
+                check_thresholds(progress, self.world.applicable_instances[catalog_index][patch as usize], now);
+            }
+            let pending = &mut instances.pending_reboot[index];
+            pending.extend(plan.newly_installed.iter().copied());
+            pending.sort_unstable();
+            pending.dedup();
+            instances.failed[index] = plan.failed;
+            let recovery = self.scenario.groups[instances.group[index] as usize].faults.reboot_recovery;
+            self.unreachable_since[index] = now;
+            self.unreachable_until[index] = now + recovery;
+            return;
+        }
         if plan.operation == Operation::Install {
             if plan.rebooted {
                 for &patch in &instances.pending_reboot[index] {

@@ -45,6 +45,10 @@ pub enum Event {
     Launch { group: u16 },
     /// An instance group is terminated: its instances leave the fleet.
     Terminate { group: u16 },
+    /// A repository's next download completion (stale if `version` is not current).
+    Repository { repository: u16, version: u64 },
+    /// A location's link to a repository goes down: downloads across it fail.
+    LinkCut { location: u16, destination: u16 },
     /// Compliance counters are sampled.
     Sample,
 }
@@ -58,6 +62,18 @@ pub struct PatchProgress {
 }
 
 pub const PROGRESS_THRESHOLDS: [u32; 3] = [50, 90, 100];
+
+/// A repository's load at one sample; the rows of `repository.csv`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RepositorySample {
+    pub time: String,
+    pub repository: String,
+    pub active_downloads: u32,
+    pub queued_downloads: u32,
+    /// Mean throughput since the previous sample.
+    pub throughput_mbps: f64,
+    pub delivered_gb: f64,
+}
 
 /// The model.
 pub struct Sim<'s> {
@@ -80,6 +96,21 @@ pub struct Sim<'s> {
     pub inflight: Vec<Option<windows::Invocation>>,
     /// Per instance, a counter of invocations started, to recognise stale events.
     pub generation: Vec<u32>,
+    /// Links between locations and destinations, down intervals precomputed.
+    pub links: crate::network::Links,
+    /// Per instance: unreachable (crashed agent, failed reboot) until this instant, and since.
+    pub unreachable_until: Vec<SimTime>,
+    pub unreachable_since: Vec<SimTime>,
+    /// The repository (index into `repositories`) serving each catalog, if any.
+    pub repository_of_catalog: Vec<Option<usize>>,
+    pub repositories: Vec<crate::network::repository::Repository>,
+    /// Per repository: download latency in seconds, from the request (when the download
+    /// should have started) to its end, so queueing is included (no coordinated omission).
+    pub download_latency: Vec<Histogram<u64>>,
+    /// Per repository: the most downloads active and queued at once.
+    pub repository_peaks: Vec<(u32, u32)>,
+    /// Repository load at each sample.
+    pub repository_samples: Vec<RepositorySample>,
     pub metrics: CoreMetrics,
     pub scans_by_association: u64,
 }
@@ -139,6 +170,19 @@ impl<'s> Sim<'s> {
             },
             inflight: (0..instances).map(|_| None).collect(),
             generation: vec![0; instances],
+            links: crate::network::Links::build(&scenario.network, seed, scenario.start, scenario.end()),
+            unreachable_until: vec![scenario.start; instances],
+            unreachable_since: vec![scenario.start; instances],
+            repository_of_catalog: scenario.catalogs.iter().map(|c| scenario.network.repository_for(c.os)).collect(),
+            repositories: scenario
+                .network
+                .repositories
+                .iter()
+                .map(|r| crate::network::repository::Repository::new(r.bandwidth_mbps, r.max_connections))
+                .collect(),
+            download_latency: scenario.network.repositories.iter().map(|_| exposure_histogram()).collect(),
+            repository_peaks: vec![(0, 0); scenario.network.repositories.len()],
+            repository_samples: Vec::new(),
             metrics: CoreMetrics::default(),
             scans_by_association: 0,
             world,
@@ -167,6 +211,12 @@ impl<'s> Sim<'s> {
         sample_times.sort();
         for at in sample_times {
             scheduler.schedule(at, Event::Sample);
+        }
+        // Cuts of links to repositories: downloads across them fail.
+        for (at, location, destination) in self.links.cuts() {
+            if destination != crate::network::SSM && at > start && at < self.end {
+                scheduler.schedule(at, Event::LinkCut { location: location as u16, destination: destination as u16 });
+            }
         }
         // Launches and terminations during the run.
         for (index, group) in self.scenario.groups.iter().enumerate() {
@@ -313,6 +363,158 @@ impl<'s> Sim<'s> {
         *slot = Some(report);
     }
 
+    /// Snapshots the counters, with the truth and ConnectionLost counted now.
+    fn sample(&mut self, now: SimTime) {
+        let previous = self.samples.last().map(|(t, _)| *t);
+        for (index, repository) in self.repositories.iter_mut().enumerate() {
+            let delivered = repository.delivered_megabits();
+            let before: f64 = self
+                .repository_samples
+                .iter()
+                .rev()
+                .find(|r| r.repository == self.scenario.network.repositories[index].name)
+                .map_or(0.0, |r| r.delivered_gb * 8_000.0);
+            let seconds = previous.map_or(0, |p| now.since(p).0).max(1) as f64;
+            self.repository_samples.push(RepositorySample {
+                time: now.to_rfc3339(),
+                repository: self.scenario.network.repositories[index].name.clone(),
+                active_downloads: repository.active(),
+                queued_downloads: repository.queued(),
+                throughput_mbps: ((delivered - before) / seconds * 1_000.0).round() / 1_000.0,
+                delivered_gb: (delivered / 8_000.0 * 1e6).round() / 1e6,
+            });
+        }
+        let mut counters = self.counters.clone();
+        for (group, truth) in counters.iter_mut().zip(self.truth(now)) {
+            (group.true_compliant, group.true_non_compliant, group.true_missing_patches, group.connection_lost) = truth;
+        }
+        self.samples.push((now, counters));
+    }
+
+    /// Per reporting group: (truly compliant, truly non-compliant, patches truly missing,
+    /// ConnectionLost instances), over running instances. Evaluated in fixed chunks in
+    /// parallel; integer sums make the merge order irrelevant.
+    fn truth(&self, now: SimTime) -> Vec<(u64, u64, u64, u64)> {
+        let instances = &self.world.instances;
+        let lost_after = self.scenario.agent.connection_lost_after;
+        let groups = self.world.report_groups.len();
+        let all: Vec<u32> = (0..instances.len() as u32).filter(|&i| instances.running[i as usize]).collect();
+        let partials: Vec<Vec<(u64, u64, u64, u64)>> = all
+            .par_chunks(COHORT_CHUNK)
+            .map(|chunk| {
+                let mut sums = vec![(0u64, 0u64, 0u64, 0u64); groups];
+                for &instance in chunk {
+                    let index = instance as usize;
+                    let group = &self.world.groups[instances.group[index] as usize];
+                    let catalog = &self.world.catalogs[group.catalog];
+                    let baseline = &self.world.baselines[group.baseline as usize];
+                    let applicable = &self.world.profiles[group.profile].applicable;
+                    let mut missing = 0u64;
+                    crate::bitset::for_each_and_and_not(
+                        &baseline.approved,
+                        applicable,
+                        &instances.installed[index],
+                        |_, word| {
+                            missing += word.count_ones() as u64;
+                        },
+                    );
+                    missing += instances.pending_reboot[index]
+                        .iter()
+                        .filter(|&&p| catalog.patches[p as usize].reboot_required)
+                        .count() as u64;
+                    let sum = &mut sums[group.report_group as usize];
+                    if missing == 0 {
+                        sum.0 += 1;
+                    } else {
+                        sum.1 += 1;
+                    }
+                    sum.2 += missing;
+                    if self.unreachable_for(instance, now).is_some_and(|d| d >= lost_after) {
+                        sum.3 += 1;
+                    }
+                }
+                sums
+            })
+            .collect();
+        let mut total = vec![(0u64, 0u64, 0u64, 0u64); groups];
+        for partial in partials {
+            for (t, p) in total.iter_mut().zip(partial) {
+                *t = (t.0 + p.0, t.1 + p.1, t.2 + p.2, t.3 + p.3);
+            }
+        }
+        total
+    }
+
+    /// How long the agent has been unreachable at `now`, if it is.
+    fn unreachable_for(&self, instance: u32, now: SimTime) -> Option<SimDuration> {
+        let index = instance as usize;
+        let group = &self.scenario.groups[self.world.instances.group[index] as usize];
+        let mut since: Option<SimTime> = None;
+        let mut note = |t: Option<SimTime>| {
+            if let Some(t) = t {
+                since = Some(since.map_or(t, |s: SimTime| s.min(t)));
+            }
+        };
+        if !group.online(now) {
+            note(group.outages.iter().find(|(from, to)| *from <= now && now < *to).map(|(from, _)| *from));
+        }
+        note(self.links.down_since(group.location, crate::network::SSM, now));
+        if self.unreachable_until[index] > now {
+            note(Some(self.unreachable_since[index]));
+        }
+        since.map(|s| now.since(s))
+    }
+
+    /// Whether a command can reach the instance's agent at `t`: the group is not in an
+    /// outage, its location's link to the SSM endpoint is up, and the agent itself is up.
+    pub(crate) fn reachable(&self, instance: u32, t: SimTime) -> bool {
+        let group = &self.scenario.groups[self.world.instances.group[instance as usize] as usize];
+        group.online(t)
+            && self.links.up(group.location, crate::network::SSM, t)
+            && self.unreachable_until[instance as usize] <= t
+    }
+
+    /// The first instant at or after `t` when the agent can be reached, if there is one.
+    pub(crate) fn reachable_again(&self, instance: u32, t: SimTime) -> Option<SimTime> {
+        let group = &self.scenario.groups[self.world.instances.group[instance as usize] as usize];
+        let mut at = t;
+        // Each round moves past one obstacle; they are finitely many, and the bound keeps
+        // the loop finite whatever the input.
+        for _ in 0..1_024 {
+            if self.reachable(instance, at) {
+                return Some(at);
+            }
+            let next = [
+                group.back_online(at),
+                self.links.back(group.location, crate::network::SSM, at),
+                Some(self.unreachable_until[instance as usize]).filter(|u| *u > at),
+            ]
+            .into_iter()
+            .flatten()
+            .max()?;
+            at = next;
+        }
+        None
+    }
+
+    /// Whether the agent turns out to have crashed when a command arrives; if so it is
+    /// unreachable for an exponential restart time.
+    pub(crate) fn agent_crashed(&mut self, instance: u32, generation: u32, now: SimTime) -> bool {
+        let faults = self.scenario.groups[self.world.instances.group[instance as usize] as usize].faults;
+        if faults.agent_crash_probability <= 0.0 {
+            return false;
+        }
+        let entity = ((instance as u64) << 32) ^ ((generation as u64) << 8) ^ (now.0 as u64).rotate_left(40);
+        let mut rng = crate::rng::Stream::new(self.seed, entity, crate::rng::Purpose::InstanceFaults);
+        if !rng.chance(faults.agent_crash_probability) {
+            return false;
+        }
+        let restart = rng.exponential(faults.agent_restart.0 as f64).ceil().max(1.0) as i64;
+        self.unreachable_since[instance as usize] = now;
+        self.unreachable_until[instance as usize] = now + SimDuration(restart);
+        true
+    }
+
     /// Instances join the fleet. Associations that do not wait for their first interval
     /// apply to them at once (State Manager does this for new matching instances); windows
     /// see them at their next execution.
@@ -338,9 +540,8 @@ impl<'s> Sim<'s> {
                 continue;
             }
             if association.rate_control.is_none() && association.operation == crate::compliance::Operation::Scan {
-                if self.scenario.groups[group].online(now) {
-                    self.scan_cohort(now, &matching, &association.baselines);
-                }
+                let reachable: Vec<u32> = matching.into_iter().filter(|&i| self.reachable(i, now)).collect();
+                self.scan_cohort(now, &reachable, &association.baselines);
             } else {
                 self.association_for(now, index as u16, matching, scheduler);
             }
@@ -444,11 +645,8 @@ impl Model for Sim<'_> {
                 if def.rate_control.is_none() && def.operation == crate::compliance::Operation::Scan {
                     // Every target at once: one cohort, one event. Agents that cannot be
                     // reached are not scanned this time.
-                    let targets: Vec<u32> = self
-                        .resolve_targets(&def.targets)
-                        .into_iter()
-                        .filter(|&i| self.scenario.groups[self.world.instances.group[i as usize] as usize].online(now))
-                        .collect();
+                    let targets: Vec<u32> =
+                        self.resolve_targets(&def.targets).into_iter().filter(|&i| self.reachable(i, now)).collect();
                     self.scan_cohort(now, &targets, &def.baselines);
                 } else {
                     self.association_execution(now, association, scheduler);
@@ -475,8 +673,12 @@ impl Model for Sim<'_> {
             Event::Cutoff { execution } => self.cutoff(now, execution, scheduler),
             Event::Launch { group } => self.launch(now, group as usize, scheduler),
             Event::Terminate { group } => self.terminate(now, group as usize, scheduler),
-            Event::Sample => {
-                self.samples.push((now, self.counters.clone()));
+            Event::Sample => self.sample(now),
+            Event::Repository { repository, version } => {
+                self.repository_tick(now, repository as usize, version, scheduler)
+            }
+            Event::LinkCut { location, destination } => {
+                self.link_cut(now, location as usize, destination as usize, scheduler)
             }
         }
     }

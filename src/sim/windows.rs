@@ -119,6 +119,8 @@ pub struct Invocation {
     /// The operation, once delivered; `None` while the agent cannot be reached.
     pub plan: Option<Box<super::PendingOperation>>,
     pub deadline: SimTime,
+    /// Its download through a shared repository, while it lasts.
+    pub download: Option<(usize, crate::network::repository::DownloadId)>,
 }
 
 /// One row of `windows.csv` (and `associations.csv`).
@@ -321,6 +323,10 @@ impl<'s> Sim<'s> {
     pub(crate) fn terminate_invocation(&mut self, now: SimTime, instance: u32, scheduler: &mut Scheduler<Event>) {
         let Some(invocation) = self.inflight[instance as usize].take() else { return };
         self.world.instances.busy[instance as usize] = false;
+        if let Some((r, download)) = invocation.download {
+            self.repositories[r].cancel(now, download);
+            self.schedule_repository(r, scheduler);
+        }
         let Some(slot) = self.slot_of(invocation.execution, invocation.task) else { return };
         let task = &mut self.executions.all[invocation.execution as usize].tasks[slot];
         task.running -= 1;
@@ -480,20 +486,43 @@ impl<'s> Sim<'s> {
         let generation = self.generation[index];
         let deadline = now + params.delivery_timeout;
         self.executions.all[id as usize].tasks[slot].running += 1;
-        let group = &self.scenario.groups[self.world.instances.group[index] as usize];
-        let event = Event::Delivery { execution: id, task: task_number, instance, generation };
-        if group.online(now) {
-            self.inflight[index] =
-                Some(Invocation { execution: id, task: task_number, generation, plan: None, deadline });
+        self.inflight[index] =
+            Some(Invocation { execution: id, task: task_number, generation, plan: None, deadline, download: None });
+        self.try_deliver(now, id, task_number, instance, generation, scheduler);
+    }
+
+    /// Delivers the command if the agent can be reached (and has not crashed); otherwise it
+    /// waits until the agent is back or the deadline passes, whichever is first. Returns
+    /// whether the invocation is still alive.
+    fn try_deliver(
+        &mut self,
+        now: SimTime,
+        id: u32,
+        task_number: u16,
+        instance: u32,
+        generation: u32,
+        scheduler: &mut Scheduler<Event>,
+    ) {
+        let owner = self.executions.all[id as usize].owner;
+        let params = self.task_params(owner, task_number);
+        let deadline = self.inflight[instance as usize].as_ref().map_or(now, |i| i.deadline);
+        if now <= deadline && self.reachable(instance, now) && !self.agent_crashed(instance, generation, now) {
             self.deliver(now, instance, params.operation, params.reboot_option, params.install_override, scheduler);
-        } else {
-            // The agent cannot be reached: the command waits until it can, or until its
-            // delivery deadline.
-            let retry = group.back_online(now).filter(|back| *back <= deadline).unwrap_or(deadline);
-            self.inflight[index] =
-                Some(Invocation { execution: id, task: task_number, generation, plan: None, deadline });
-            scheduler.schedule(retry, event);
+            return;
         }
+        if now < deadline {
+            // The agent cannot be reached: the command waits.
+            let retry = self.reachable_again(instance, now).filter(|back| *back <= deadline).unwrap_or(deadline);
+            scheduler.schedule(retry, Event::Delivery { execution: id, task: task_number, instance, generation });
+            return;
+        }
+        // Delivery Timed Out: not an error for MaxErrors.
+        self.release_instance(now, instance, scheduler);
+        let Some(slot) = self.slot_of(id, task_number) else { return };
+        let task = &mut self.executions.all[id as usize].tasks[slot];
+        task.running -= 1;
+        task.counts.undeliverable += 1;
+        self.after_invocation(now, id, slot, scheduler);
     }
 
     /// Runs the operation of the invocation occupying `instance` (it was just delivered).
@@ -506,10 +535,25 @@ impl<'s> Sim<'s> {
         install_override: &[String],
         scheduler: &mut Scheduler<Event>,
     ) {
-        let plan = self.plan_operation(instance, operation, reboot_option, install_override, now);
+        let group = &self.world.groups[self.world.instances.group[instance as usize] as usize];
+        let location = self.scenario.groups[self.world.instances.group[instance as usize] as usize].location;
+        let repository = self.repository_of_catalog[group.catalog];
+        let reachable = repository.is_none_or(|r| self.links.up(location, r + 1, now));
+        let plan = self.plan_operation(instance, operation, reboot_option, install_override, reachable, now);
         let end = plan.end;
+        let download_mb = plan.download_mb;
+        let client_mbps = self.scenario.agent.download_mbps;
         let invocation = self.inflight[instance as usize].as_mut().expect("a delivered invocation is in flight");
         invocation.plan = Some(Box::new(plan));
+        if let (Some(r), true) = (repository, download_mb > 0.0) {
+            let download = self.repositories[r].request(now, download_mb, client_mbps, instance as u64);
+            invocation.download = Some((r, download));
+            let peaks = &mut self.repository_peaks[r];
+            peaks.0 = peaks.0.max(self.repositories[r].active());
+            peaks.1 = peaks.1.max(self.repositories[r].queued());
+            self.schedule_repository(r, scheduler);
+            return;
+        }
         let event = Event::InvocationDone {
             execution: invocation.execution,
             task: invocation.task,
@@ -517,6 +561,87 @@ impl<'s> Sim<'s> {
             generation: invocation.generation,
         };
         scheduler.schedule(end, event);
+    }
+
+    /// Schedules the repository's next completion, tagged with its current version.
+    fn schedule_repository(&mut self, r: usize, scheduler: &mut Scheduler<Event>) {
+        if let Some(at) = self.repositories[r].next_completion() {
+            let version = self.repositories[r].version();
+            scheduler.schedule(at, Event::Repository { repository: r as u16, version });
+        }
+    }
+
+    /// Downloads finished: their invocations go on with the rest of the install.
+    pub(crate) fn repository_tick(&mut self, now: SimTime, r: usize, version: u64, scheduler: &mut Scheduler<Event>) {
+        if self.repositories[r].version() != version {
+            return;
+        }
+        for done in self.repositories[r].advance(now) {
+            let instance = done.tag as u32;
+            let Some(invocation) = self.inflight[instance as usize].as_mut() else { continue };
+            if invocation.download.map(|(_, id)| id) != Some(done.id) {
+                continue;
+            }
+            invocation.download = None;
+            let latency = done.finished_at.since(done.requested_at).0.max(0) as u64;
+            self.download_latency[r].saturating_record(latency);
+            let plan = invocation.plan.as_mut().expect("a downloading invocation was delivered");
+            // The rest of the operation (overhead, installs, reboot) follows the download.
+            let rest = plan.end.since(plan.report.start);
+            plan.end = done.finished_at + rest;
+            plan.report.end = plan.end;
+            let event = Event::InvocationDone {
+                execution: invocation.execution,
+                task: invocation.task,
+                instance,
+                generation: invocation.generation,
+            };
+            scheduler.schedule(plan.end, event);
+        }
+        self.schedule_repository(r, scheduler);
+    }
+
+    /// A location loses its link to a repository: every download across it fails, and so
+    /// do the installs waiting for them.
+    pub(crate) fn link_cut(
+        &mut self,
+        now: SimTime,
+        location: usize,
+        destination: usize,
+        scheduler: &mut Scheduler<Event>,
+    ) {
+        let r = destination - 1;
+        let affected: Vec<u32> = (0..self.inflight.len() as u32)
+            .filter(|&i| {
+                let group = &self.scenario.groups[self.world.instances.group[i as usize] as usize];
+                group.location == Some(location)
+                    && self.inflight[i as usize]
+                        .as_ref()
+                        .is_some_and(|inv| inv.download.is_some_and(|(repo, _)| repo == r))
+            })
+            .collect();
+        for instance in affected {
+            let invocation = self.inflight[instance as usize].as_mut().expect("filtered above");
+            let (_, download) = invocation.download.take().expect("filtered above");
+            self.repositories[r].cancel(now, download);
+            let (execution, task) = (invocation.execution, invocation.task);
+            let owner = self.executions.all[execution as usize].owner;
+            let params = self.task_params(owner, task);
+            let failed = self.plan_operation(
+                instance,
+                params.operation,
+                params.reboot_option,
+                params.install_override,
+                false,
+                now,
+            );
+            let end = failed.end;
+            let invocation = self.inflight[instance as usize].as_mut().expect("still in flight");
+            invocation.plan = Some(Box::new(failed));
+            let event = Event::InvocationDone { execution, task, instance, generation: invocation.generation };
+            scheduler.schedule(end, event);
+        }
+        self.schedule_repository(r, scheduler);
     }
 
     /// The invocation on `instance`, if it is the one an event was scheduled for.
@@ -539,30 +664,16 @@ impl<'s> Sim<'s> {
         if !self.current_invocation(instance, id, generation) {
             return;
         }
-        let owner = self.executions.all[id as usize].owner;
-        let params = self.task_params(owner, task_number);
-        let group = &self.scenario.groups[self.world.instances.group[instance as usize] as usize];
-        let deadline = self.inflight[instance as usize].as_ref().map_or(now, |i| i.deadline);
-        if group.online(now) && now <= deadline {
-            self.deliver(now, instance, params.operation, params.reboot_option, params.install_override, scheduler);
-            return;
-        }
-        if now < deadline {
-            let retry = group.back_online(now).filter(|back| *back <= deadline).unwrap_or(deadline);
-            scheduler.schedule(retry, Event::Delivery { execution: id, task: task_number, instance, generation });
-            return;
-        }
-        // Delivery Timed Out: not an error for MaxErrors.
-        self.release_instance(instance);
-        let Some(slot) = self.slot_of(id, task_number) else { return };
-        let task = &mut self.executions.all[id as usize].tasks[slot];
-        task.running -= 1;
-        task.counts.undeliverable += 1;
-        self.after_invocation(now, id, slot, scheduler);
+        self.try_deliver(now, id, task_number, instance, generation, scheduler);
     }
 
-    fn release_instance(&mut self, instance: u32) {
-        self.inflight[instance as usize] = None;
+    fn release_instance(&mut self, now: SimTime, instance: u32, scheduler: &mut Scheduler<Event>) {
+        if let Some(invocation) = self.inflight[instance as usize].take()
+            && let Some((r, download)) = invocation.download
+        {
+            self.repositories[r].cancel(now, download);
+            self.schedule_repository(r, scheduler);
+        }
         self.world.instances.busy[instance as usize] = false;
     }
 
@@ -643,7 +754,7 @@ impl<'s> Sim<'s> {
                     .as_ref()
                     .is_some_and(|i| i.execution == id && i.task == task_number);
                 if ours {
-                    self.release_instance(instance);
+                    self.release_instance(now, instance, scheduler);
                     cancelled += 1;
                 }
             }

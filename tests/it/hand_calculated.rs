@@ -21,6 +21,8 @@
 //! - Patch spread: 50% (5 instances) at 03:14, 90% at 03:21, 100% at 03:28 on 01-09. For
 //!   openssl, released 01-01 00:00, that is 195.23 h, 195.35 h and 195.47 h; for the kernel,
 //!   released 01-06 12:00, 63.23 h, 63.35 h and 63.47 h. curl applies to nobody.
+//! - Truth differs from the report between an approval and the next scan: at 00:00 on
+//!   01-09, 20 patches are truly missing while 10 are reported.
 //! - Exposure: 20 (instance, patch) pairs, 10 of about 63.4 h and 10 of about 195.4 h, so
 //!   the median is the largest kernel value, 63.47 h; nothing is open at the end.
 
@@ -63,8 +65,15 @@ fn the_compliance_curve_matches_the_hand_calculation() {
         assert_eq!(value(day, "missing_patches"), 0, "day {day}");
         assert_eq!(value(day, "pending_reboot_patches"), 0, "day {day}");
     }
-    // Fifteen samples (01-05 to 01-19), one group, eight metrics.
-    assert_eq!(rows.len(), 15 * 8);
+    // Truth against report: at 00:00 on 01-09 the kernel patch has been approved for twelve
+    // hours, so twenty patches are truly missing, but the last scan (01-08 01:00) reported
+    // ten. After the window both agree on zero.
+    assert_eq!((value(9, "missing_patches"), value(9, "true_missing_patches")), (10, 20));
+    assert_eq!((value(9, "true_non_compliant"), value(10, "true_compliant")), (10, 10));
+    assert_eq!(value(10, "true_missing_patches"), 0);
+    assert_eq!(value(9, "connection_lost"), 0);
+    // Fifteen samples (01-05 to 01-19), one group, twelve metrics.
+    assert_eq!(rows.len(), 15 * 12);
 }
 
 #[test]
