@@ -296,3 +296,41 @@ fn window_and_association_settings_are_checked() {
     let found = errors(&format!("{MINIMAL}\n[account]\nmax_concurrent_executions = 0\n"));
     assert!(found.iter().any(|d| d.key_path == "account.max_concurrent_executions"), "{found:?}");
 }
+
+#[test]
+fn network_and_fault_settings_are_checked() {
+    let network = "[[location]]\nname = \"az-a\"\n\n[[repository]]\nname = \"mirror\"\nserves = [\"AMAZON_LINUX_2023\"]\nbandwidth_mbps = 100.0\nmax_connections = 10\n";
+    let ok = format!("{MINIMAL}\n{network}");
+    load("ok.toml", &ok).unwrap_or_else(|d| panic!("{d}"));
+    for (extra, needle) in [
+        (
+            "[[partition]]\nstart = 2026-01-06T00:00:00Z\nduration = \"1h\"\nlocations = [\"az-z\"]\ndestinations = [\"ssm\"]",
+            "unknown location `az-z`",
+        ),
+        (
+            "[[partition]]\nstart = 2026-01-06T00:00:00Z\nduration = \"1h\"\nlocations = [\"az-a\"]\ndestinations = [\"cdn\"]",
+            "unknown destination `cdn`",
+        ),
+        ("[[location]]\nname = \"vpn\"\nlink_mtbf = \"1d\"", "both link_mtbf and link_mttr"),
+        (
+            "[[repository]]\nname = \"slow\"\nserves = [\"UBUNTU\"]\nbandwidth_mbps = 0.0\nmax_connections = 1",
+            "positive bandwidth",
+        ),
+        (
+            "[[repository]]\nname = \"dup\"\nserves = [\"AMAZON_LINUX_2023\"]\nbandwidth_mbps = 1.0\nmax_connections = 1",
+            "served by another repository",
+        ),
+    ] {
+        let found = errors(&format!("{ok}\n{extra}\n"));
+        assert!(found.iter().any(|d| d.message.contains(needle)), "{extra}: {found:?}");
+    }
+    for (from, to, path) in [
+        ("count = 10", "count = 10\nagent_crash_probability = 1.5", "instance_group[0].agent_crash_probability"),
+        ("count = 10", "count = 10\nreboot_failure_probability = -0.1", "instance_group[0].reboot_failure_probability"),
+        ("count = 10", "count = 10\nlocation = \"nowhere\"", "instance_group[0].location"),
+        ("count = 10", "count = 10\nlaunch_at = 2020-01-01T00:00:00Z", "instance_group[0].launch_at"),
+    ] {
+        let found = errors(&minimal_with(from, to));
+        assert!(found.iter().any(|d| d.key_path == path), "{to}: {found:?}");
+    }
+}

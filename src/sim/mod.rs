@@ -380,7 +380,8 @@ impl<'s> Sim<'s> {
                 repository: self.scenario.network.repositories[index].name.clone(),
                 active_downloads: repository.active(),
                 queued_downloads: repository.queued(),
-                throughput_mbps: ((delivered - before) / seconds * 1_000.0).round() / 1_000.0,
+                // `+ 0.0` turns a rounded -0.0 into 0.0.
+                throughput_mbps: ((delivered - before) / seconds * 1_000.0).round() / 1_000.0 + 0.0,
                 delivered_gb: (delivered / 8_000.0 * 1e6).round() / 1e6,
             });
         }
@@ -673,9 +674,17 @@ impl Model for Sim<'_> {
             Event::Cutoff { execution } => self.cutoff(now, execution, scheduler),
             Event::Launch { group } => self.launch(now, group as usize, scheduler),
             Event::Terminate { group } => self.terminate(now, group as usize, scheduler),
-            Event::Sample => self.sample(now),
+            Event::Sample => {
+                // Bring every repository's fluid model up to now, so the sample sees what
+                // was delivered until this instant.
+                for r in 0..self.repositories.len() {
+                    let version = self.repositories[r].version();
+                    self.repository_tick(now, r, version, false, scheduler);
+                }
+                self.sample(now)
+            }
             Event::Repository { repository, version } => {
-                self.repository_tick(now, repository as usize, version, scheduler)
+                self.repository_tick(now, repository as usize, version, true, scheduler)
             }
             Event::LinkCut { location, destination } => {
                 self.link_cut(now, location as usize, destination as usize, scheduler)

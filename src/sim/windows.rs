@@ -572,7 +572,17 @@ impl<'s> Sim<'s> {
     }
 
     /// Downloads finished: their invocations go on with the rest of the install.
-    pub(crate) fn repository_tick(&mut self, now: SimTime, r: usize, version: u64, scheduler: &mut Scheduler<Event>) {
+    /// `from_event`: the call consumes the repository's scheduled event, so the next one is
+    /// always armed; otherwise (a sample bringing the model up to date) only if something
+    /// changed.
+    pub(crate) fn repository_tick(
+        &mut self,
+        now: SimTime,
+        r: usize,
+        version: u64,
+        from_event: bool,
+        scheduler: &mut Scheduler<Event>,
+    ) {
         if self.repositories[r].version() != version {
             return;
         }
@@ -598,7 +608,9 @@ impl<'s> Sim<'s> {
             };
             scheduler.schedule(plan.end, event);
         }
-        self.schedule_repository(r, scheduler);
+        if from_event || self.repositories[r].version() != version {
+            self.schedule_repository(r, scheduler);
+        }
     }
 
     /// A location loses its link to a repository: every download across it fails, and so

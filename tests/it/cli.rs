@@ -216,3 +216,20 @@ fn schedule_handles_daylight_saving_gaps_and_repeats() {
         assert_eq!(output.status.code(), Some(2), "{bad}");
     }
 }
+
+#[test]
+fn every_scenario_in_the_repository_validates() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut paths: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 3, "{paths:?}");
+    let mut args = vec!["validate"];
+    args.extend(paths.iter().map(String::as_str));
+    let output = run(&args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
