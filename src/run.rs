@@ -23,6 +23,7 @@ pub struct RunResult {
     pub association_records: Vec<ExecutionRecord>,
     pub metrics: CoreMetrics,
     pub repository_samples: Vec<crate::sim::RepositorySample>,
+    pub asg_samples: Vec<crate::sim::AsgSample>,
     pub download_latency: Vec<Histogram<u64>>,
     pub repository_peaks: Vec<(u32, u32)>,
     /// Per location and destination: total time the link was down within the run.
@@ -58,6 +59,7 @@ pub fn run(scenario: &Scenario, seed: u64, observe: impl FnMut(SimTime, u64)) ->
         association_records: sim.executions.association_records,
         metrics: sim.metrics,
         repository_samples: sim.repository_samples,
+        asg_samples: sim.asg_samples,
         download_latency: sim.download_latency,
         repository_peaks: sim.repository_peaks,
         link_downtime,

@@ -144,3 +144,63 @@ mod tests {
         assert!(id.starts_with("i-0") && id[2..].bytes().all(|b| b.is_ascii_hexdigit()));
     }
 }
+
+/// A validated machine image.
+#[derive(Clone, Debug)]
+pub struct ImageDef {
+    pub name: String,
+    pub baked: SimTime,
+    /// A golden-image pipeline: a new version this often after `baked`.
+    pub rebake_every: Option<SimDuration>,
+    /// The pipeline's baseline (index into the scenario's baselines).
+    pub baseline: Option<usize>,
+}
+
+/// Which instances an Auto Scaling group terminates first when it scales in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TerminationPolicy {
+    OldestInstance,
+    NewestInstance,
+    /// The oldest image version first, then the oldest instance.
+    OldestLaunchTemplate,
+}
+
+impl TerminationPolicy {
+    pub fn parse(text: &str) -> Result<TerminationPolicy, String> {
+        match text {
+            "OldestInstance" => Ok(TerminationPolicy::OldestInstance),
+            "NewestInstance" => Ok(TerminationPolicy::NewestInstance),
+            "OldestLaunchTemplate" => Ok(TerminationPolicy::OldestLaunchTemplate),
+            _ => Err(format!(
+                "unknown termination policy `{text}`; expected OldestInstance, NewestInstance or OldestLaunchTemplate"
+            )),
+        }
+    }
+}
+
+/// A scheduled scaling action.
+#[derive(Clone, Debug)]
+pub struct ScheduledActionDef {
+    pub schedule: crate::schedule::WindowSchedule,
+    pub desired: u32,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+}
+
+/// A validated Auto Scaling group. Its instances belong to scenario group `group`.
+#[derive(Clone, Debug)]
+pub struct AsgDef {
+    pub name: String,
+    pub group: usize,
+    pub image: usize,
+    pub min: u32,
+    pub max: u32,
+    pub desired: u32,
+    pub lifetime: Option<SimDuration>,
+    pub demand_amplitude: f64,
+    pub demand_peak_hour: u32,
+    pub termination_policy: TerminationPolicy,
+    pub scheduled_actions: Vec<ScheduledActionDef>,
+    /// Instance refresh: (MinHealthyPercentage, warm-up).
+    pub refresh: Option<(u32, SimDuration)>,
+}

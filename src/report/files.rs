@@ -35,6 +35,7 @@ pub fn write_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::R
     write_compliance(dir, result)?;
     write_windows(dir, result)?;
     write_repositories(dir, result)?;
+    write_asgs(dir, result)?;
     write_patches(dir, scenario, result)?;
     write_instance_states(dir, scenario, result)?;
     super::table::write_perf(dir, scenario, result)?;
@@ -105,6 +106,30 @@ fn write_repositories(dir: &Path, result: &RunResult) -> io::Result<()> {
             .map_err(csv_error)?;
     }
     for sample in &result.repository_samples {
+        writer.serialize(sample).map_err(csv_error)?;
+    }
+    writer.flush()
+}
+
+fn write_asgs(dir: &Path, result: &RunResult) -> io::Result<()> {
+    let mut writer = csv::Writer::from_path(dir.join("asg.csv")).map_err(csv_error)?;
+    if result.asg_samples.is_empty() {
+        writer
+            .write_record([
+                "time",
+                "auto_scaling_group",
+                "min",
+                "max",
+                "desired",
+                "running",
+                "launched_total",
+                "terminated_total",
+                "newest_image_version",
+                "running_on_newest_image",
+            ])
+            .map_err(csv_error)?;
+    }
+    for sample in &result.asg_samples {
         writer.serialize(sample).map_err(csv_error)?;
     }
     writer.flush()

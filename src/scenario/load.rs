@@ -15,7 +15,7 @@ use super::diagnostic::Collector;
 use super::schema::ScenarioFile;
 
 /// The sections a scenario file may contain, in the order the docs present them.
-pub const SECTIONS: [&str; 15] = [
+pub const SECTIONS: [&str; 17] = [
     "scenario",
     "agent",
     "account",
@@ -23,6 +23,8 @@ pub const SECTIONS: [&str; 15] = [
     "location",
     "repository",
     "partition",
+    "image",
+    "auto_scaling_group",
     "catalog",
     "profile",
     "instance_group",
@@ -158,6 +160,8 @@ pub(crate) fn parse<'i>(
             "location" => many(&locator, name, value, collector, &mut file.location),
             "repository" => many(&locator, name, value, collector, &mut file.repository),
             "partition" => many(&locator, name, value, collector, &mut file.partition),
+            "image" => many(&locator, name, value, collector, &mut file.image),
+            "auto_scaling_group" => many(&locator, name, value, collector, &mut file.auto_scaling_group),
             "default_baselines" => one(&locator, name, value, collector).map(|v| file.default_baselines = v).is_some(),
             "catalog" => many(&locator, name, value, collector, &mut file.catalog),
             "profile" => many(&locator, name, value, collector, &mut file.profile),

@@ -70,6 +70,8 @@ pub struct Scenario {
     pub windows: Vec<WindowDef>,
     pub associations: Vec<AssociationDef>,
     pub network: crate::network::NetworkDef,
+    pub images: Vec<crate::fleet::ImageDef>,
+    pub auto_scaling_groups: Vec<crate::fleet::AsgDef>,
 }
 
 impl Scenario {

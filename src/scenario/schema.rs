@@ -27,6 +27,8 @@ pub struct ScenarioFile {
     pub location: Vec<LocationSpec>,
     pub repository: Vec<RepositorySpec>,
     pub partition: Vec<PartitionSpec>,
+    pub image: Vec<ImageSpec>,
+    pub auto_scaling_group: Vec<AutoScalingGroupSpec>,
     pub catalog: Vec<CatalogSpec>,
     pub profile: Vec<ProfileSpec>,
     pub instance_group: Vec<InstanceGroupSpec>,
@@ -118,6 +120,87 @@ pub struct ResourceGroupSpec {
     /// Tag key to accepted values: an instance belongs if it matches every key (and any of
     /// that key's values), as tag-based resource-group queries do.
     pub tags: BTreeMap<String, Vec<String>>,
+}
+
+/// `[[image]]`: a machine image (AMI) instances launch from, with the patch level of its
+/// bake date; with `rebake_every`, a golden-image pipeline that bakes a new version that
+/// often, installing what its baseline approves at bake time.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSpec {
+    pub name: String,
+    /// When the (first) image was baked: everything released by then is on it.
+    pub baked: Instant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebake_every: Option<Duration>,
+    /// The pipeline's baseline: a new version carries every applicable patch it approves
+    /// by the bake instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+}
+
+/// `[[auto_scaling_group]]`: instances launched and terminated to follow a desired
+/// capacity.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoScalingGroupSpec {
+    pub name: String,
+    pub profile: String,
+    pub image: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub min: u32,
+    pub max: u32,
+    pub desired: u32,
+    /// Mean instance lifetime (exponential, from each instance's own stream); an instance
+    /// whose lifetime ends is terminated and replaced. Unset: instances live on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<Duration>,
+    /// Diurnal demand: desired x (1 + amplitude x cos(2 pi (hour - peak_hour) / 24)),
+    /// re-evaluated every hour, clamped to [min, max]. 0: flat.
+    #[serde(default)]
+    pub demand_amplitude: f64,
+    #[serde(default = "default_peak_hour")]
+    pub demand_peak_hour: u32,
+    /// `OldestInstance`, `NewestInstance` or `OldestLaunchTemplate` (oldest image first).
+    #[serde(default = "default_termination_policy")]
+    pub termination_policy: String,
+    #[serde(default)]
+    pub install_failure_probability: f64,
+    #[serde(default)]
+    pub scheduled_action: Vec<ScheduledActionSpec>,
+    /// Instance refresh when the image gets a new version: replace old instances in
+    /// batches, keeping this share of the desired capacity healthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_min_healthy_percentage: Option<u32>,
+    /// Time a replacement needs before it counts as healthy and the next batch starts.
+    #[serde(default = "default_warmup")]
+    pub refresh_warmup: Duration,
+}
+
+fn default_peak_hour() -> u32 {
+    15
+}
+fn default_termination_policy() -> String {
+    "OldestInstance".into()
+}
+fn default_warmup() -> Duration {
+    Duration(SimDuration::minutes(5))
+}
+
+/// A scheduled scaling action: at each fire, the desired capacity (and optionally the
+/// bounds) change.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledActionSpec {
+    pub schedule: String,
+    pub desired: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
 }
 
 /// `[[location]]`: an availability zone, subnet or on-premises site. Instances in it reach

@@ -334,3 +334,33 @@ fn network_and_fault_settings_are_checked() {
         assert!(found.iter().any(|d| d.key_path == path), "{to}: {found:?}");
     }
 }
+
+#[test]
+fn auto_scaling_settings_are_checked() {
+    let image = "[[image]]\nname = \"golden\"\nbaked = 2025-12-01T00:00:00Z\n";
+    let asg = |body: &str| {
+        format!(
+            "{MINIMAL}\n{image}\n[[auto_scaling_group]]\nname = \"web-asg\"\nprofile = \"web\"\nimage = \"golden\"\n{body}\n"
+        )
+    };
+    load("ok.toml", &asg("min = 1\nmax = 5\ndesired = 3")).unwrap_or_else(|d| panic!("{d}"));
+    for (body, needle) in [
+        ("min = 1\nmax = 5\ndesired = 9", "outside [min, max]"),
+        ("min = 6\nmax = 5\ndesired = 5", "above max"),
+        ("min = 1\nmax = 5\ndesired = 3\ntermination_policy = \"Random\"", "termination policy"),
+        ("min = 1\nmax = 5\ndesired = 3\ndemand_amplitude = 1.5", "[0, 1)"),
+        ("min = 1\nmax = 5\ndesired = 3\nlocation = \"moon\"", "unknown location"),
+        (
+            "min = 1\nmax = 5\ndesired = 3\n[[auto_scaling_group.scheduled_action]]\nschedule = \"cron(0 8 * * ? *)\"\ndesired = 7",
+            "outside [1, 5]",
+        ),
+    ] {
+        let found = errors(&asg(body));
+        assert!(found.iter().any(|d| d.message.contains(needle)), "{body}: {found:?}");
+    }
+    // An image baked after the start without a pipeline to bake it.
+    let late =
+        asg("min = 1\nmax = 5\ndesired = 3").replace("baked = 2025-12-01T00:00:00Z", "baked = 2026-01-06T00:00:00Z");
+    let found = errors(&late);
+    assert!(found.iter().any(|d| d.key_path == "image[0].baked" && d.message.contains("pipeline")), "{found:?}");
+}

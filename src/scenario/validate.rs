@@ -548,10 +548,162 @@ pub(crate) fn validate(
         }
     }
 
+    // Images and Auto Scaling groups. Each group's instances belong to a scenario group of
+    // its own, appended here with no instances at the start.
+    unique(&mut c, "image", file.image.iter().map(|i| i.name.as_str()));
+    let mut images = Vec::new();
+    for (index, spec) in file.image.iter().enumerate() {
+        let path = format!("image[{index}]");
+        if let Some(every) = spec.rebake_every
+            && every.0.0 <= 0
+        {
+            c.error(&format!("{path}.rebake_every"), "a pipeline bakes at intervals longer than zero");
+        }
+        if spec.baked.0 > start && spec.rebake_every.is_none() {
+            c.error(
+                &format!("{path}.baked"),
+                "an image baked after the scenario start needs a pipeline (rebake_every) to bake it",
+            );
+        }
+        if spec.baseline.is_some() != spec.rebake_every.is_some() {
+            c.error(&path, "a pipeline needs both rebake_every and baseline");
+        }
+        let baseline = spec
+            .baseline
+            .as_ref()
+            .and_then(|name| find_baseline(&mut c, &format!("{path}.baseline"), name, &mut baselines));
+        images.push(crate::fleet::ImageDef {
+            name: spec.name.clone(),
+            baked: spec.baked.0,
+            rebake_every: spec.rebake_every.map(|d| d.0),
+            baseline,
+        });
+    }
+    unique(&mut c, "auto_scaling_group", file.auto_scaling_group.iter().map(|a| a.name.as_str()));
+    let mut auto_scaling_groups = Vec::new();
+    for (index, spec) in file.auto_scaling_group.iter().enumerate() {
+        let path = format!("auto_scaling_group[{index}]");
+        if spec.min > spec.max {
+            c.error(&format!("{path}.min"), format!("min {} is above max {}", spec.min, spec.max));
+        }
+        if !(spec.min..=spec.max).contains(&spec.desired) {
+            c.error(
+                &format!("{path}.desired"),
+                format!("desired capacity {} is outside [min, max] = [{}, {}]", spec.desired, spec.min, spec.max),
+            );
+        }
+        if spec.max > 1_000_000 {
+            c.error(&format!("{path}.max"), "an Auto Scaling group is limited to 1,000,000 instances here");
+        }
+        if let Some(lifetime) = spec.lifetime
+            && lifetime.0.0 <= 0
+        {
+            c.error(&format!("{path}.lifetime"), "a lifetime is longer than zero");
+        }
+        if !(0.0..1.0).contains(&spec.demand_amplitude) {
+            c.error(&format!("{path}.demand_amplitude"), "the demand amplitude lies in [0, 1)");
+        }
+        if spec.demand_peak_hour > 23 {
+            c.error(&format!("{path}.demand_peak_hour"), "an hour of the day, 0 to 23");
+        }
+        c.probability(&format!("{path}.install_failure_probability"), spec.install_failure_probability);
+        if let Some(pct) = spec.refresh_min_healthy_percentage
+            && pct > 100
+        {
+            c.error(&format!("{path}.refresh_min_healthy_percentage"), "a percentage, 0 to 100");
+        }
+        let policy = c.parse(
+            &format!("{path}.termination_policy"),
+            crate::fleet::TerminationPolicy::parse(&spec.termination_policy),
+        );
+        let profile = profiles.iter().position(|p| p.name == spec.profile);
+        if profile.is_none() {
+            c.error(&format!("{path}.profile"), format!("unknown profile `{}`", spec.profile));
+        }
+        let image = file.image.iter().position(|i| i.name == spec.image);
+        if image.is_none() {
+            c.error(&format!("{path}.image"), format!("unknown image `{}`", spec.image));
+        }
+        if let (Some(p), Some(i)) = (profile, image)
+            && let Some(b) = images[i].baseline
+            && baselines[b].os != catalogs[profiles[p].catalog].os
+        {
+            c.error(
+                &format!("{path}.image"),
+                format!(
+                    "image `{}` is baked with a {} baseline, not one for this group's OS",
+                    spec.image, baselines[b].os
+                ),
+            );
+        }
+        let location = match &spec.location {
+            None => None,
+            Some(name) => {
+                let found = network.locations.iter().position(|l| &l.name == name);
+                if found.is_none() {
+                    c.error(&format!("{path}.location"), format!("unknown location `{name}`"));
+                }
+                found
+            }
+        };
+        let mut actions = Vec::new();
+        for (a, action) in spec.scheduled_action.iter().enumerate() {
+            let apath = format!("{path}.scheduled_action[{a}]");
+            let (min, max) = (action.min.unwrap_or(spec.min), action.max.unwrap_or(spec.max));
+            if !(min..=max).contains(&action.desired) {
+                c.error(
+                    &format!("{apath}.desired"),
+                    format!("desired capacity {} is outside [{min}, {max}]", action.desired),
+                );
+            }
+            if let Some(schedule) =
+                schedule(&mut c, &format!("{apath}.schedule"), &action.schedule, "UTC", None, None, None, start)
+            {
+                actions.push(crate::fleet::ScheduledActionDef {
+                    schedule,
+                    desired: action.desired,
+                    min: action.min,
+                    max: action.max,
+                });
+            }
+        }
+        let (Some(profile), Some(image), Some(termination_policy)) = (profile, image, policy) else { continue };
+        groups.push(GroupDef {
+            name: spec.name.clone(),
+            count: 0,
+            profile,
+            tags: spec.tags.clone(),
+            initial_lag: SimDuration(0),
+            initial_lag_spread: SimDuration(0),
+            install_failure_probability: spec.install_failure_probability,
+            outages: Vec::new(),
+            launch_at: start,
+            terminate_at: None,
+            location,
+            faults: crate::fleet::Faults::default(),
+        });
+        auto_scaling_groups.push(crate::fleet::AsgDef {
+            name: spec.name.clone(),
+            group: groups.len() - 1,
+            image,
+            min: spec.min,
+            max: spec.max,
+            desired: spec.desired,
+            lifetime: spec.lifetime.map(|d| d.0),
+            demand_amplitude: spec.demand_amplitude,
+            demand_peak_hour: spec.demand_peak_hour,
+            termination_policy,
+            scheduled_actions: actions,
+            refresh: spec.refresh_min_healthy_percentage.map(|pct| (pct, spec.refresh_warmup.0)),
+        });
+    }
+
     if !c.collector.is_empty() {
         return None;
     }
     Some(Scenario {
+        images,
+        auto_scaling_groups,
         source_name: source_name.to_string(),
         hash,
         name: meta.name.clone(),

@@ -6,6 +6,7 @@
 //! instance order, so results do not depend on the number of threads.
 
 mod agent;
+mod asg;
 mod windows;
 pub mod world;
 
@@ -20,6 +21,7 @@ use crate::time::{SimDuration, SimTime};
 use crate::window::Target;
 
 pub use agent::PendingOperation;
+pub use asg::{AsgSample, AsgState};
 pub use windows::{Execution, ExecutionRecord, Executions, InvocationCounts, Owner};
 pub use world::{NO_PATCH_GROUP, World};
 
@@ -49,6 +51,16 @@ pub enum Event {
     Repository { repository: u16, version: u64 },
     /// A location's link to a repository goes down: downloads across it fail.
     LinkCut { location: u16, destination: u16 },
+    /// An Auto Scaling group brings its running count to its desired capacity.
+    AsgReconcile { asg: u16 },
+    /// A scheduled scaling action fires.
+    AsgAction { asg: u16, action: u16 },
+    /// An Auto Scaling instance's lifetime ends.
+    InstanceExpire { instance: u32 },
+    /// A golden-image pipeline baked a new version.
+    ImageBaked { image: u16, version: u32 },
+    /// The next batch of an instance refresh.
+    RefreshStep { asg: u16 },
     /// Compliance counters are sampled.
     Sample,
 }
@@ -111,6 +123,12 @@ pub struct Sim<'s> {
     pub repository_peaks: Vec<(u32, u32)>,
     /// Repository load at each sample.
     pub repository_samples: Vec<RepositorySample>,
+    pub asgs: Vec<AsgState>,
+    /// Per Auto Scaling group: the hourly demand re-evaluation already scheduled.
+    pub asg_hourly: Vec<SimTime>,
+    pub asg_samples: Vec<AsgSample>,
+    /// Per image: bake instant of each version.
+    pub image_bakes: Vec<Vec<SimTime>>,
     pub metrics: CoreMetrics,
     pub scans_by_association: u64,
 }
@@ -135,8 +153,8 @@ impl<'s> Sim<'s> {
                 continue;
             }
             let counter = &mut counters[group.report_group as usize];
-            counter.instances += group.count as u64;
-            counter.unreported += group.count as u64;
+            counter.instances += group.members.len() as u64;
+            counter.unreported += group.members.len() as u64;
         }
         let progress = world
             .catalogs
@@ -183,11 +201,18 @@ impl<'s> Sim<'s> {
             download_latency: scenario.network.repositories.iter().map(|_| exposure_histogram()).collect(),
             repository_peaks: vec![(0, 0); scenario.network.repositories.len()],
             repository_samples: Vec::new(),
+            asgs: Vec::new(),
+            asg_hourly: vec![scenario.start; scenario.auto_scaling_groups.len()],
+            asg_samples: Vec::new(),
+            image_bakes: Vec::new(),
             metrics: CoreMetrics::default(),
             scans_by_association: 0,
             world,
         };
         let mut scheduler = Scheduler::new(scenario.start);
+        sim.image_bakes = (0..scenario.images.len()).map(|i| sim.image_versions(i)).collect();
+        // Auto Scaling groups first: their launches at the start come before the first sample.
+        sim.schedule_asgs(&mut scheduler);
         sim.schedule_initial(&mut scheduler);
         sim.metrics.build_ns = now_ns() - build_start;
         Ok((sim, scheduler))
@@ -297,7 +322,7 @@ impl<'s> Sim<'s> {
             let applicable = &self.world.profiles[group.profile].applicable;
             let histogram = &mut self.exposure[group.report_group as usize];
             let open = &mut self.exposed_at_end[group.report_group as usize];
-            for instance in group.first..group.first + group.count {
+            for &instance in &group.members {
                 if !instances.running[instance as usize] {
                     // Gone (or never launched): it leaves the exposure statistics.
                     continue;
@@ -332,12 +357,12 @@ impl<'s> Sim<'s> {
             let tags = &self.scenario.groups[index].tags;
             let no_id = || String::new();
             if targets.iter().any(|t| t.by_tags() && t.matches(tags, no_id)) {
-                out.extend((group.first..group.first + group.count).filter(|&i| running[i as usize]));
+                out.extend(group.members.iter().copied().filter(|&i| running[i as usize]));
                 continue;
             }
             // Instance-id targets are checked instance by instance.
             for t in targets.iter().filter(|t| !t.by_tags()) {
-                for instance in group.first..group.first + group.count {
+                for &instance in &group.members {
                     if running[instance as usize]
                         && t.matches(tags, || crate::fleet::instance_id(instance))
                         && !out.contains(&instance)
@@ -521,13 +546,25 @@ impl<'s> Sim<'s> {
     /// see them at their next execution.
     fn launch(&mut self, now: SimTime, group: usize, scheduler: &mut Scheduler<Event>) {
         let built = &self.world.groups[group];
-        let (first, count, report_group) = (built.first, built.count, built.report_group as usize);
-        for instance in first..first + count {
+        let (launched, report_group) = (built.members.clone(), built.report_group as usize);
+        for &instance in &launched {
             self.world.instances.running[instance as usize] = true;
         }
-        self.counters[report_group].instances += count as u64;
-        self.counters[report_group].unreported += count as u64;
-        let launched: Vec<u32> = (first..first + count).collect();
+        self.counters[report_group].instances += launched.len() as u64;
+        self.counters[report_group].unreported += launched.len() as u64;
+        self.apply_to_new_instances(now, group, &launched, scheduler);
+    }
+
+    /// Associations that do not wait for their first interval apply to new instances at
+    /// once (State Manager does this for new matching instances).
+    pub(crate) fn apply_to_new_instances(
+        &mut self,
+        now: SimTime,
+        group: usize,
+        launched: &[u32],
+        scheduler: &mut Scheduler<Event>,
+    ) {
+        let _ = group;
         for (index, association) in self.scenario.associations.iter().enumerate() {
             if association.wait_for_first_interval {
                 continue;
@@ -549,21 +586,52 @@ impl<'s> Sim<'s> {
         }
     }
 
+    /// Adds a running instance to `group` with these patches installed; returns its index.
+    pub(crate) fn push_instance(&mut self, group: usize, installed: crate::bitset::BitSet, now: SimTime) -> u32 {
+        let instances = &mut self.world.instances;
+        let instance = instances.len() as u32;
+        instances.group.push(group as u16);
+        instances.installed.push(installed);
+        instances.failed.push(Vec::new());
+        instances.pending_reboot.push(Vec::new());
+        instances.report.push(None);
+        instances.operations.push(0);
+        instances.busy.push(false);
+        instances.running.push(true);
+        self.inflight.push(None);
+        self.generation.push(0);
+        self.unreachable_until.push(now);
+        self.unreachable_since.push(now);
+        let built = &mut self.world.groups[group];
+        built.members.push(instance);
+        let report_group = built.report_group as usize;
+        self.counters[report_group].instances += 1;
+        self.counters[report_group].unreported += 1;
+        instance
+    }
+
+    /// One instance leaves the fleet.
+    pub(crate) fn terminate_instance(&mut self, now: SimTime, instance: u32, scheduler: &mut Scheduler<Event>) {
+        let index = instance as usize;
+        if !self.world.instances.running[index] {
+            return;
+        }
+        self.world.instances.running[index] = false;
+        let report_group = self.world.groups[self.world.instances.group[index] as usize].report_group as usize;
+        let counters = &mut self.counters[report_group];
+        counters.apply(self.world.instances.report[index].as_ref(), -1);
+        counters.instances -= 1;
+        self.terminate_invocation(now, instance, scheduler);
+    }
+
     /// Instances leave the fleet: their reports leave the counters, and a command running
     /// or waiting on them ends undeliverable.
     fn terminate(&mut self, now: SimTime, group: usize, scheduler: &mut Scheduler<Event>) {
         let built = &self.world.groups[group];
-        let (first, count, report_group) = (built.first, built.count, built.report_group as usize);
-        for instance in first..first + count {
-            let index = instance as usize;
-            if !self.world.instances.running[index] {
-                continue;
-            }
-            self.world.instances.running[index] = false;
-            let counters = &mut self.counters[report_group];
-            counters.apply(self.world.instances.report[index].as_ref(), -1);
-            counters.instances -= 1;
-            self.terminate_invocation(now, instance, scheduler);
+        let (members, report_group) = (built.members.clone(), built.report_group as usize);
+        let _ = report_group;
+        for instance in members {
+            self.terminate_instance(now, instance, scheduler);
         }
     }
 
@@ -681,8 +749,14 @@ impl Model for Sim<'_> {
                     let version = self.repositories[r].version();
                     self.repository_tick(now, r, version, false, scheduler);
                 }
+                self.sample_asgs(now);
                 self.sample(now)
             }
+            Event::AsgReconcile { asg } => self.asg_reconcile(now, asg as usize, scheduler),
+            Event::AsgAction { asg, action } => self.asg_action(now, asg as usize, action as usize, scheduler),
+            Event::InstanceExpire { instance } => self.instance_expire(now, instance, scheduler),
+            Event::ImageBaked { image, version: _ } => self.image_baked(now, image as usize, scheduler),
+            Event::RefreshStep { asg } => self.refresh_step(now, asg as usize, scheduler),
             Event::Repository { repository, version } => {
                 self.repository_tick(now, repository as usize, version, true, scheduler)
             }

@@ -18,8 +18,9 @@ pub struct Profile {
 
 /// An instance group built: its instance range and the baseline that applies to it.
 pub struct Group {
-    pub first: u32,
-    pub count: u32,
+    /// Every instance that ever belonged to the group, in launch order (contiguous for
+    /// groups defined with a count; appended to for Auto Scaling groups).
+    pub members: Vec<u32>,
     pub catalog: usize,
     pub profile: usize,
     pub baseline: u16,
@@ -214,8 +215,7 @@ impl World {
                 instances.running.push(def.launch_at <= start);
             }
             groups.push(Group {
-                first,
-                count: def.count,
+                members: (first..first + def.count).collect(),
                 catalog: profile.catalog,
                 profile: def.profile,
                 baseline,
@@ -237,7 +237,7 @@ impl World {
                 at_least[index] += at_least[index + 1];
             }
             for patch in profiles[group.profile].applicable.iter() {
-                applicable_instances[group.catalog][patch] += group.count;
+                applicable_instances[group.catalog][patch] += group.members.len() as u32;
                 initially_installed[group.catalog][patch] += at_least[patch + 1];
             }
         }

@@ -25,6 +25,7 @@ fn same_seed_gives_byte_identical_results_on_one_and_two_threads() {
     assert_eq!(
         names,
         [
+            "asg.csv",
             "associations.csv",
             "compliance.csv",
             "instance_patch_states.jsonl",

@@ -200,3 +200,144 @@ fn random_link_failures_are_deterministic_and_reduce_what_gets_done() {
     assert!(window(&first).succeeded < window(&clear).succeeded, "{:?}", window(&first));
     assert!(first.link_downtime.iter().any(|(_, _, down)| down.0 > 0));
 }
+
+/// An Auto Scaling group of Amazon Linux instances launched from `image`, with patches
+/// released every day from 2025-01-01, a 7-day baseline, and a daily scan.
+fn asg_text(asg: &str, image: &str, horizon: &str) -> String {
+    format!(
+        r#"
+[scenario]
+name = "asg"
+start = 2025-03-03T00:00:00Z
+horizon = "{horizon}"
+seed = 21
+sample_interval = "1h"
+
+[[catalog]]
+os = "AMAZON_LINUX_2023"
+products = ["AmazonLinux2023"]
+packages = 50
+core_packages = 50
+[catalog.generator]
+backlog = "61d"
+id_prefix = "ALAS-"
+[[catalog.generator.stream]]
+classification = "Security"
+severity = "Important"
+schedule = "cron(0 12 * * ? *)"
+per_release = 1.0
+
+[[profile]]
+name = "p"
+os = "AMAZON_LINUX_2023"
+
+[[baseline]]
+name = "seven-days"
+os = "AMAZON_LINUX_2023"
+[[baseline.rule]]
+filters = {{ CLASSIFICATION = ["Security"] }}
+approve_after_days = 7
+compliance_level = "HIGH"
+
+[default_baselines]
+AMAZON_LINUX_2023 = "seven-days"
+
+{image}
+
+[[auto_scaling_group]]
+name = "web"
+profile = "p"
+image = "golden"
+tags = {{ Role = "web" }}
+{asg}
+
+[[association]]
+name = "scan"
+schedule = "cron(0 1 * * ? *)"
+targets = ["*"]
+"#
+    )
+}
+
+const PLAIN_IMAGE: &str = "[[image]]\nname = \"golden\"\nbaked = 2025-02-01T00:00:00Z";
+
+#[test]
+fn an_auto_scaling_group_stays_within_its_bounds_through_demand_lifetimes_and_actions() {
+    let asg = "min = 10\nmax = 40\ndesired = 20\nlifetime = \"12h\"\ndemand_amplitude = 0.5\ndemand_peak_hour = 15\n\
+               [[auto_scaling_group.scheduled_action]]\nschedule = \"cron(0 8 ? * MON-FRI *)\"\ndesired = 30\n\
+               [[auto_scaling_group.scheduled_action]]\nschedule = \"cron(0 20 ? * * *)\"\ndesired = 12";
+    let result = run_text(&asg_text(asg, PLAIN_IMAGE, "5d"));
+    assert!(!result.asg_samples.is_empty());
+    for sample in &result.asg_samples {
+        assert!((sample.min..=sample.max).contains(&sample.running), "{sample:?}");
+        assert_eq!(sample.running, sample.desired, "{sample:?}");
+    }
+    let desired: std::collections::BTreeSet<u32> = result.asg_samples.iter().map(|s| s.desired).collect();
+    assert!(desired.len() > 5, "demand and actions move the capacity: {desired:?}");
+    let last = result.asg_samples.last().unwrap();
+    assert!(last.terminated_total > 0 && last.launched_total > last.running as u64, "{last:?}");
+    // Terminated instances have left the counts: the fleet is the group's running members.
+    let fleet = result.samples.last().unwrap().1[0].instances;
+    assert_eq!(fleet, last.running as u64);
+}
+
+#[test]
+fn a_launched_instance_carries_exactly_its_images_patch_level() {
+    // A plain image baked 2025-02-01: every patch released by then, nothing after.
+    let result = run_text(&asg_text("min = 3\nmax = 3\ndesired = 3", PLAIN_IMAGE, "1d"));
+    let catalog = &result.world.catalogs[0];
+    let baked = patchfleet::time::SimTime(patchfleet::schedule::parse_instant("2025-02-01T00:00:00Z").unwrap());
+    for instance in 0..3 {
+        let installed = &result.world.instances.installed[instance];
+        for (p, patch) in catalog.patches.iter().enumerate() {
+            assert_eq!(installed.contains(p), patch.released <= baked, "{}", patch.id);
+        }
+    }
+}
+
+#[test]
+fn a_pipeline_and_instance_refresh_replace_old_instances_with_patched_ones() {
+    // The pipeline bakes weekly from 2025-02-24 with the 7-day baseline: the version of
+    // 2025-03-03 (the start) already exists, the next comes 2025-03-10. The group refreshes
+    // 25% at a time (min healthy 75%), one batch per 10-minute warm-up.
+    let image =
+        "[[image]]\nname = \"golden\"\nbaked = 2025-02-24T00:00:00Z\nrebake_every = \"7d\"\nbaseline = \"seven-days\"";
+    let asg = "min = 8\nmax = 8\ndesired = 8\nrefresh_min_healthy_percentage = 75\nrefresh_warmup = \"10m\"";
+    let result = run_text(&asg_text(asg, image, "8d"));
+    let at = |time: &str| result.asg_samples.iter().find(|s| s.time == time).unwrap().clone();
+    let before = at("2025-03-09T23:00:00Z");
+    assert_eq!((before.newest_image_version, before.running_on_newest_image), (1, 8));
+    // 00:00 on 03-10: version 2 is baked; batches of 2 at 00:00, 00:10, 00:20, 00:30.
+    let during = at("2025-03-10T00:00:00Z");
+    assert_eq!(during.running, 8);
+    let after = at("2025-03-10T01:00:00Z");
+    assert_eq!((after.newest_image_version, after.running_on_newest_image, after.running), (2, 8, 8));
+    assert_eq!(after.launched_total, 16);
+    // Refreshed instances carry what the baseline approved by 03-10: patches released by
+    // 03-03 12:00 (approved 7 days later) and everything on the base image.
+    let catalog = &result.world.catalogs[0];
+    let newest = *result.world.groups[0].members.last().unwrap() as usize;
+    let missing = catalog
+        .patches
+        .iter()
+        .enumerate()
+        .filter(|(p, patch)| {
+            patch.released.to_rfc3339().as_str() <= "2025-03-02T12:00:00Z"
+                && !result.world.instances.installed[newest].contains(*p)
+        })
+        .count();
+    assert_eq!(missing, 0);
+}
+
+#[test]
+fn churn_and_partitions_keep_runs_deterministic() {
+    let asg = "min = 10\nmax = 60\ndesired = 30\nlifetime = \"6h\"\ndemand_amplitude = 0.4";
+    let text = asg_text(asg, PLAIN_IMAGE, "4d")
+        .replace("[[catalog]]", "[[location]]\nname = \"az-a\"\nlink_mtbf = \"8h\"\nlink_mttr = \"1h\"\n\n[[catalog]]")
+        .replace("tags = { Role = \"web\" }", "tags = { Role = \"web\" }\nlocation = \"az-a\"");
+    let first = run_text(&text);
+    let second = run_text(&text);
+    assert_eq!(format!("{:?}", first.asg_samples), format!("{:?}", second.asg_samples));
+    assert_eq!(format!("{:?}", first.samples), format!("{:?}", second.samples));
+    assert!(first.asg_samples.last().unwrap().terminated_total > 0);
+}
