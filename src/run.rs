@@ -21,6 +21,9 @@ pub struct RunResult {
     pub window_records: Vec<ExecutionRecord>,
     /// Executions of rate-controlled or Install associations.
     pub association_records: Vec<ExecutionRecord>,
+    /// Remediations run by alarms.
+    pub remediation_records: Vec<ExecutionRecord>,
+    pub alarms: Vec<crate::sim::AlarmState>,
     pub metrics: CoreMetrics,
     pub repository_samples: Vec<crate::sim::RepositorySample>,
     pub asg_samples: Vec<crate::sim::AsgSample>,
@@ -57,6 +60,8 @@ pub fn run(scenario: &Scenario, seed: u64, observe: impl FnMut(SimTime, u64)) ->
         progress: sim.progress,
         window_records: sim.executions.window_records,
         association_records: sim.executions.association_records,
+        remediation_records: sim.executions.remediation_records,
+        alarms: sim.alarms,
         metrics: sim.metrics,
         repository_samples: sim.repository_samples,
         asg_samples: sim.asg_samples,

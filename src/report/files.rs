@@ -88,7 +88,8 @@ fn write_executions(path: &Path, records: &[crate::sim::ExecutionRecord]) -> io:
 
 fn write_windows(dir: &Path, result: &RunResult) -> io::Result<()> {
     write_executions(&dir.join("windows.csv"), &result.window_records)?;
-    write_executions(&dir.join("associations.csv"), &result.association_records)
+    write_executions(&dir.join("associations.csv"), &result.association_records)?;
+    write_executions(&dir.join("remediations.csv"), &result.remediation_records)
 }
 
 fn write_repositories(dir: &Path, result: &RunResult) -> io::Result<()> {

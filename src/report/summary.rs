@@ -30,6 +30,7 @@ pub struct Summary {
     pub windows: Vec<WindowSummary>,
     pub baselines: Vec<BaselineSummary>,
     pub repositories: Vec<RepositorySummary>,
+    pub alarms: Vec<AlarmSummary>,
     /// Per location and destination: hours the link was down.
     pub link_downtime_hours: Vec<LinkDowntime>,
 }
@@ -48,6 +49,22 @@ pub struct RepositorySummary {
     pub latency_seconds_max: Option<u64>,
     pub peak_active_downloads: u32,
     pub peak_queued_downloads: u32,
+}
+
+/// What an alarm did over the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlarmSummary {
+    pub alarm: String,
+    pub patch_group: String,
+    pub metric: String,
+    pub threshold: u64,
+    /// Transitions from OK to ALARM.
+    pub fired: u64,
+    pub remediations: u64,
+    pub remediated_instances: u64,
+    /// Invocations of its remediations that succeeded and failed.
+    pub succeeded: u64,
+    pub failed: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -231,7 +248,28 @@ pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
             hours: (down.as_hours_f64() * 1_000.0).round() / 1_000.0,
         })
         .collect();
+    let alarms = scenario
+        .alarms
+        .iter()
+        .zip(&result.alarms)
+        .map(|(def, state)| {
+            let rows = result.remediation_records.iter().filter(|r| r.window == def.name);
+            let (succeeded, failed) = rows.fold((0, 0), |(s, f), r| (s + r.succeeded, f + r.failed));
+            AlarmSummary {
+                alarm: def.name.clone(),
+                patch_group: def.patch_group.clone(),
+                metric: crate::compliance::METRICS[def.metric].to_string(),
+                threshold: def.threshold,
+                fired: state.fired,
+                remediations: state.remediations,
+                remediated_instances: state.remediated_instances,
+                succeeded,
+                failed,
+            }
+        })
+        .collect();
     Summary {
+        alarms,
         repositories,
         link_downtime_hours,
         windows,

@@ -172,6 +172,25 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
             .unwrap_or_default();
         let _ = writeln!(out, "  {window:<width$}  {total:>4} executions: {detail}{usage}");
     }
+    if !summary.alarms.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "ALARMS AND REMEDIATIONS");
+        for a in &summary.alarms {
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {} > {} in {}: fired {}, {} remediations over {} instances ({} succeeded, {} failed)",
+                a.alarm,
+                a.metric,
+                a.threshold,
+                a.patch_group,
+                a.fired,
+                a.remediations,
+                a.remediated_instances,
+                a.succeeded,
+                a.failed
+            );
+        }
+    }
     if !summary.repositories.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "REPOSITORIES (download latency from request, queueing included)");

@@ -15,7 +15,7 @@ use super::diagnostic::Collector;
 use super::schema::ScenarioFile;
 
 /// The sections a scenario file may contain, in the order the docs present them.
-pub const SECTIONS: [&str; 17] = [
+pub const SECTIONS: [&str; 18] = [
     "scenario",
     "agent",
     "account",
@@ -25,6 +25,7 @@ pub const SECTIONS: [&str; 17] = [
     "partition",
     "image",
     "auto_scaling_group",
+    "alarm",
     "catalog",
     "profile",
     "instance_group",
@@ -162,6 +163,7 @@ pub(crate) fn parse<'i>(
             "partition" => many(&locator, name, value, collector, &mut file.partition),
             "image" => many(&locator, name, value, collector, &mut file.image),
             "auto_scaling_group" => many(&locator, name, value, collector, &mut file.auto_scaling_group),
+            "alarm" => many(&locator, name, value, collector, &mut file.alarm),
             "default_baselines" => one(&locator, name, value, collector).map(|v| file.default_baselines = v).is_some(),
             "catalog" => many(&locator, name, value, collector, &mut file.catalog),
             "profile" => many(&locator, name, value, collector, &mut file.profile),

@@ -72,6 +72,7 @@ pub struct Scenario {
     pub network: crate::network::NetworkDef,
     pub images: Vec<crate::fleet::ImageDef>,
     pub auto_scaling_groups: Vec<crate::fleet::AsgDef>,
+    pub alarms: Vec<crate::window::AlarmDef>,
 }
 
 impl Scenario {

@@ -29,6 +29,7 @@ pub struct ScenarioFile {
     pub partition: Vec<PartitionSpec>,
     pub image: Vec<ImageSpec>,
     pub auto_scaling_group: Vec<AutoScalingGroupSpec>,
+    pub alarm: Vec<AlarmSpec>,
     pub catalog: Vec<CatalogSpec>,
     pub profile: Vec<ProfileSpec>,
     pub instance_group: Vec<InstanceGroupSpec>,
@@ -120,6 +121,45 @@ pub struct ResourceGroupSpec {
     /// Tag key to accepted values: an instance belongs if it matches every key (and any of
     /// that key's values), as tag-based resource-group queries do.
     pub tags: BTreeMap<String, Vec<String>>,
+}
+
+/// `[[alarm]]`: a CloudWatch-style alarm on a compliance metric of a patch group, whose
+/// action (a Lambda function, in AWS) runs an Install on the group's non-compliant
+/// instances outside any window.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmSpec {
+    pub name: String,
+    /// The patch group whose metric is watched (`(none)` for untagged instances).
+    pub patch_group: String,
+    /// A metric of compliance.csv as reported: `non_compliant`, `critical_non_compliant`,
+    /// `missing_patches`, `failed_patches`, `pending_reboot_patches` or `unreported`.
+    pub metric: String,
+    /// The alarm breaches when the metric is above this value ...
+    pub threshold: u64,
+    /// ... at the end of `evaluation_periods` consecutive periods of this length.
+    pub period: Duration,
+    pub evaluation_periods: u32,
+    pub remediation: RemediationSpec,
+}
+
+/// What the alarm's action does.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemediationSpec {
+    /// Between the alarm and the Install (alarm action, Lambda start, SendCommand).
+    #[serde(default = "default_invocation_delay")]
+    pub delay: Duration,
+    #[serde(default = "default_reboot_option")]
+    pub reboot_option: String,
+    pub max_concurrency: String,
+    pub max_errors: String,
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u32,
+}
+
+fn default_invocation_delay() -> Duration {
+    Duration(SimDuration::minutes(2))
 }
 
 /// `[[image]]`: a machine image (AMI) instances launch from, with the patch level of its

@@ -364,3 +364,35 @@ fn auto_scaling_settings_are_checked() {
     let found = errors(&late);
     assert!(found.iter().any(|d| d.key_path == "image[0].baked" && d.message.contains("pipeline")), "{found:?}");
 }
+
+#[test]
+fn alarm_settings_are_checked() {
+    let alarm = |body: &str| {
+        format!(
+            "{MINIMAL}\n[[alarm]]\nname = \"a\"\n{body}\n[alarm.remediation]\nmax_concurrency = \"10%\"\nmax_errors = \"0\"\n"
+        )
+    };
+    load("ok.toml", &alarm("patch_group = \"prod\"\nmetric = \"non_compliant\"\nthreshold = 1\nperiod = \"5m\"\nevaluation_periods = 2"))
+        .unwrap_or_else(|d| panic!("{d}"));
+    for (body, needle) in [
+        (
+            "patch_group = \"qa\"\nmetric = \"non_compliant\"\nthreshold = 1\nperiod = \"5m\"\nevaluation_periods = 2",
+            "no instances are in patch group `qa`",
+        ),
+        (
+            "patch_group = \"prod\"\nmetric = \"cpu\"\nthreshold = 1\nperiod = \"5m\"\nevaluation_periods = 2",
+            "not an alarm metric",
+        ),
+        (
+            "patch_group = \"prod\"\nmetric = \"non_compliant\"\nthreshold = 1\nperiod = \"30s\"\nevaluation_periods = 2",
+            "at least one minute",
+        ),
+        (
+            "patch_group = \"prod\"\nmetric = \"non_compliant\"\nthreshold = 1\nperiod = \"5m\"\nevaluation_periods = 0",
+            "at least one period",
+        ),
+    ] {
+        let found = errors(&alarm(body));
+        assert!(found.iter().any(|d| d.message.contains(needle)), "{body}: {found:?}");
+    }
+}

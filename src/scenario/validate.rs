@@ -698,10 +698,77 @@ pub(crate) fn validate(
         });
     }
 
+    // Alarms and their remediations.
+    unique(&mut c, "alarm", file.alarm.iter().map(|a| a.name.as_str()));
+    let known_groups: BTreeSet<String> = groups
+        .iter()
+        .map(|g| crate::fleet::patch_group_of(&g.tags).unwrap_or(crate::sim::NO_PATCH_GROUP).to_string())
+        .collect();
+    let mut alarms = Vec::new();
+    for (index, spec) in file.alarm.iter().enumerate() {
+        let path = format!("alarm[{index}]");
+        if !known_groups.contains(&spec.patch_group) {
+            c.error(
+                &format!("{path}.patch_group"),
+                format!(
+                    "no instances are in patch group `{}`; known: {}",
+                    spec.patch_group,
+                    known_groups.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        const ALARM_METRICS: [&str; 6] = [
+            "non_compliant",
+            "critical_non_compliant",
+            "missing_patches",
+            "failed_patches",
+            "pending_reboot_patches",
+            "unreported",
+        ];
+        let metric = if ALARM_METRICS.contains(&spec.metric.as_str()) {
+            crate::compliance::METRICS.iter().position(|m| *m == spec.metric)
+        } else {
+            c.error(
+                &format!("{path}.metric"),
+                format!("`{}` is not an alarm metric; use one of: {}", spec.metric, ALARM_METRICS.join(", ")),
+            );
+            None
+        };
+        if spec.period.0 < SimDuration::minutes(1) {
+            c.error(&format!("{path}.period"), "a period lasts at least one minute");
+        }
+        if spec.evaluation_periods == 0 {
+            c.error(&format!("{path}.evaluation_periods"), "at least one period");
+        }
+        let rpath = format!("{path}.remediation");
+        let reboot = c.parse(&format!("{rpath}.reboot_option"), RebootOption::parse(&spec.remediation.reboot_option));
+        let concurrency =
+            c.parse(&format!("{rpath}.max_concurrency"), RateValue::parse(&spec.remediation.max_concurrency, false));
+        let errors = c.parse(&format!("{rpath}.max_errors"), RateValue::parse(&spec.remediation.max_errors, true));
+        let timeout = delivery_timeout(&mut c, &format!("{rpath}.timeout_seconds"), spec.remediation.timeout_seconds);
+        if let (Some(metric), Some(reboot_option), Some(max_concurrency), Some(max_errors)) =
+            (metric, reboot, concurrency, errors)
+        {
+            alarms.push(crate::window::AlarmDef {
+                name: spec.name.clone(),
+                patch_group: spec.patch_group.clone(),
+                metric,
+                threshold: spec.threshold,
+                period: spec.period.0,
+                evaluation_periods: spec.evaluation_periods,
+                delay: spec.remediation.delay.0,
+                reboot_option,
+                rate_control: RateControl { max_concurrency, max_errors },
+                delivery_timeout: timeout,
+            });
+        }
+    }
+
     if !c.collector.is_empty() {
         return None;
     }
     Some(Scenario {
+        alarms,
         images,
         auto_scaling_groups,
         source_name: source_name.to_string(),

@@ -61,6 +61,10 @@ pub enum Event {
     ImageBaked { image: u16, version: u32 },
     /// The next batch of an instance refresh.
     RefreshStep { asg: u16 },
+    /// An alarm evaluates its metric at the end of a period.
+    AlarmEvaluate { alarm: u16 },
+    /// An alarm's action runs its remediation.
+    Remediate { alarm: u16 },
     /// Compliance counters are sampled.
     Sample,
 }
@@ -74,6 +78,20 @@ pub struct PatchProgress {
 }
 
 pub const PROGRESS_THRESHOLDS: [u32; 3] = [50, 90, 100];
+
+/// An alarm's state and what it did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AlarmState {
+    /// Consecutive periods above the threshold.
+    pub breaches: u32,
+    /// In ALARM (its action ran on entering it).
+    pub in_alarm: bool,
+    /// Times it went from OK to ALARM.
+    pub fired: u64,
+    /// Remediations run, and instances they targeted.
+    pub remediations: u64,
+    pub remediated_instances: u64,
+}
 
 /// A repository's load at one sample; the rows of `repository.csv`.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -129,6 +147,7 @@ pub struct Sim<'s> {
     pub asg_samples: Vec<AsgSample>,
     /// Per image: bake instant of each version.
     pub image_bakes: Vec<Vec<SimTime>>,
+    pub alarms: Vec<AlarmState>,
     pub metrics: CoreMetrics,
     pub scans_by_association: u64,
 }
@@ -205,6 +224,7 @@ impl<'s> Sim<'s> {
             asg_hourly: vec![scenario.start; scenario.auto_scaling_groups.len()],
             asg_samples: Vec::new(),
             image_bakes: Vec::new(),
+            alarms: vec![AlarmState::default(); scenario.alarms.len()],
             metrics: CoreMetrics::default(),
             scans_by_association: 0,
             world,
@@ -242,6 +262,9 @@ impl<'s> Sim<'s> {
             if destination != crate::network::SSM && at > start && at < self.end {
                 scheduler.schedule(at, Event::LinkCut { location: location as u16, destination: destination as u16 });
             }
+        }
+        for (index, alarm) in self.scenario.alarms.iter().enumerate() {
+            scheduler.schedule(start + alarm.period, Event::AlarmEvaluate { alarm: index as u16 });
         }
         // Launches and terminations during the run.
         for (index, group) in self.scenario.groups.iter().enumerate() {
@@ -312,7 +335,8 @@ impl<'s> Sim<'s> {
     /// Closes the run at `at`: a last sample, and the pairs still exposed counted at `at`.
     fn finish(&mut self, at: SimTime) {
         if self.samples.last().is_none_or(|(t, _)| *t != at) {
-            self.samples.push((at, self.counters.clone()));
+            let counters = self.snapshot(at);
+            self.samples.push((at, counters));
         }
         let instances = &self.world.instances;
         for (group_index, group) in self.world.groups.iter().enumerate() {
@@ -388,6 +412,32 @@ impl<'s> Sim<'s> {
         *slot = Some(report);
     }
 
+    /// An alarm looks at its metric (as reported) at the end of a period: OK to ALARM after
+    /// `evaluation_periods` breaches in a row, which schedules its remediation; back to OK
+    /// when the metric is at or below the threshold.
+    fn alarm_evaluate(&mut self, now: SimTime, alarm: u16, scheduler: &mut Scheduler<Event>) {
+        let def = &self.scenario.alarms[alarm as usize];
+        let value = self
+            .world
+            .report_groups
+            .iter()
+            .position(|g| *g == def.patch_group)
+            .map_or(0, |group| self.counters[group].values()[def.metric]);
+        let state = &mut self.alarms[alarm as usize];
+        if value > def.threshold {
+            state.breaches += 1;
+        } else {
+            state.breaches = 0;
+            state.in_alarm = false;
+        }
+        if !state.in_alarm && state.breaches >= def.evaluation_periods {
+            state.in_alarm = true;
+            state.fired += 1;
+            scheduler.schedule(now + def.delay, Event::Remediate { alarm });
+        }
+        scheduler.schedule(now + def.period, Event::AlarmEvaluate { alarm });
+    }
+
     /// Snapshots the counters, with the truth and ConnectionLost counted now.
     fn sample(&mut self, now: SimTime) {
         let previous = self.samples.last().map(|(t, _)| *t);
@@ -410,11 +460,17 @@ impl<'s> Sim<'s> {
                 delivered_gb: (delivered / 8_000.0 * 1e6).round() / 1e6,
             });
         }
+        let counters = self.snapshot(now);
+        self.samples.push((now, counters));
+    }
+
+    /// The counters now, with the truth and ConnectionLost filled in.
+    fn snapshot(&self, now: SimTime) -> Vec<GroupCounters> {
         let mut counters = self.counters.clone();
         for (group, truth) in counters.iter_mut().zip(self.truth(now)) {
             (group.true_compliant, group.true_non_compliant, group.true_missing_patches, group.connection_lost) = truth;
         }
-        self.samples.push((now, counters));
+        counters
     }
 
     /// Per reporting group: (truly compliant, truly non-compliant, patches truly missing,
@@ -751,6 +807,24 @@ impl Model for Sim<'_> {
                 }
                 self.sample_asgs(now);
                 self.sample(now)
+            }
+            Event::AlarmEvaluate { alarm } => self.alarm_evaluate(now, alarm, scheduler),
+            Event::Remediate { alarm } => {
+                let def = &self.scenario.alarms[alarm as usize];
+                let group = self.world.report_groups.iter().position(|g| *g == def.patch_group);
+                let targets: Vec<u32> = (0..self.world.instances.len() as u32)
+                    .filter(|&i| {
+                        let index = i as usize;
+                        let instances = &self.world.instances;
+                        instances.running[index]
+                            && Some(self.world.groups[instances.group[index] as usize].report_group as usize) == group
+                            && instances.report[index].is_some_and(|r| !r.is_compliant())
+                    })
+                    .collect();
+                let state = &mut self.alarms[alarm as usize];
+                state.remediations += 1;
+                state.remediated_instances += targets.len() as u64;
+                self.remediate(now, alarm, targets, scheduler);
             }
             Event::AsgReconcile { asg } => self.asg_reconcile(now, asg as usize, scheduler),
             Event::AsgAction { asg, action } => self.asg_action(now, asg as usize, action as usize, scheduler),

@@ -21,6 +21,8 @@ use crate::window::{CutoffBehavior, ExecutionStatus, RateValue, Target};
 pub enum Owner {
     Window(u16),
     Association(u16),
+    /// The remediation run by an alarm's action.
+    Alarm(u16),
 }
 
 /// How the invocations of a task or an execution ended.
@@ -159,6 +161,7 @@ pub struct Executions {
     pub active_windows: u32,
     pub window_records: Vec<ExecutionRecord>,
     pub association_records: Vec<ExecutionRecord>,
+    pub remediation_records: Vec<ExecutionRecord>,
 }
 
 /// What a task of either owner asks for.
@@ -196,6 +199,19 @@ impl<'s> Sim<'s> {
                     targets: def.targets.as_deref().unwrap_or(&window.targets),
                 }
             }
+            Owner::Alarm(a) => {
+                let def = &scenario.alarms[a as usize];
+                TaskParams {
+                    operation: Operation::Install,
+                    reboot_option: def.reboot_option,
+                    max_concurrency: def.rate_control.max_concurrency,
+                    max_errors: def.rate_control.max_errors,
+                    cutoff_behavior: CutoffBehavior::ContinueTask,
+                    delivery_timeout: def.delivery_timeout,
+                    install_override: &[],
+                    targets: &[],
+                }
+            }
             Owner::Association(a) => {
                 let def = &scenario.associations[a as usize];
                 let (max_concurrency, max_errors) = match def.rate_control {
@@ -221,6 +237,7 @@ impl<'s> Sim<'s> {
         match owner {
             Owner::Window(w) => &scenario.windows[w as usize].name,
             Owner::Association(a) => &scenario.associations[a as usize].name,
+            Owner::Alarm(a) => &scenario.alarms[a as usize].name,
         }
     }
 
@@ -270,7 +287,21 @@ impl<'s> Sim<'s> {
         match owner {
             Owner::Window(_) => self.executions.window_records.push(record),
             Owner::Association(_) => self.executions.association_records.push(record),
+            Owner::Alarm(_) => self.executions.remediation_records.push(record),
         }
+    }
+
+    /// An alarm's action: an Install on the patch group's non-compliant instances.
+    pub(crate) fn remediate(
+        &mut self,
+        now: SimTime,
+        alarm: u16,
+        instances: Vec<u32>,
+        scheduler: &mut Scheduler<Event>,
+    ) {
+        let id = self.new_execution(Owner::Alarm(alarm), now, None, vec![vec![0]]);
+        self.executions.all[id as usize].fixed_targets = Some(instances);
+        self.start_execution(now, id, scheduler);
     }
 
     /// A window's schedule fired.
@@ -806,6 +837,7 @@ impl<'s> Sim<'s> {
                 }
                 self.executions.association_records.push(record);
             }
+            Owner::Alarm(_) => self.executions.remediation_records.push(record),
         }
     }
 
@@ -823,7 +855,7 @@ impl<'s> Sim<'s> {
         };
         let utilisation = match execution.owner {
             Owner::Window(w) => hours / self.scenario.windows[w as usize].duration.as_hours_f64(),
-            Owner::Association(_) => 0.0,
+            Owner::Association(_) | Owner::Alarm(_) => 0.0,
         };
         let status = if end.is_none() {
             if execution.start.is_some() { ExecutionStatus::InProgress } else { ExecutionStatus::Pending }
@@ -860,10 +892,12 @@ impl<'s> Sim<'s> {
             match self.executions.all[id as usize].owner {
                 Owner::Window(_) => self.executions.window_records.push(record),
                 Owner::Association(_) => self.executions.association_records.push(record),
+                Owner::Alarm(_) => self.executions.remediation_records.push(record),
             }
         }
         self.executions.window_records.sort_by_key(|r| r.execution);
         self.executions.association_records.sort_by_key(|r| r.execution);
+        self.executions.remediation_records.sort_by_key(|r| r.execution);
     }
 }
 

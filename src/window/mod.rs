@@ -253,6 +253,22 @@ pub struct AssociationDef {
     pub baselines: Vec<usize>,
 }
 
+/// A validated alarm with its remediation.
+#[derive(Clone, Debug)]
+pub struct AlarmDef {
+    pub name: String,
+    pub patch_group: String,
+    /// Index into `compliance::METRICS`.
+    pub metric: usize,
+    pub threshold: u64,
+    pub period: SimDuration,
+    pub evaluation_periods: u32,
+    pub delay: SimDuration,
+    pub reboot_option: RebootOption,
+    pub rate_control: RateControl,
+    pub delivery_timeout: SimDuration,
+}
+
 /// Execution and task statuses as AWS names them. The order of the first three is the
 /// order of "worst": an execution takes its worst task's status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -30,6 +30,7 @@ fn same_seed_gives_byte_identical_results_on_one_and_two_threads() {
             "compliance.csv",
             "instance_patch_states.jsonl",
             "patches.csv",
+            "remediations.csv",
             "repository.csv",
             "summary.json",
             "windows.csv"

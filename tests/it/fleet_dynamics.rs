@@ -341,3 +341,69 @@ fn churn_and_partitions_keep_runs_deterministic() {
     assert_eq!(format!("{:?}", first.samples), format!("{:?}", second.samples));
     assert!(first.asg_samples.last().unwrap().terminated_total > 0);
 }
+
+#[test]
+fn an_alarm_on_non_compliance_remediates_outside_any_window() {
+    // No window at all: only the 01:00 daily scan. The alarm watches `non_compliant` of
+    // patch group `web`: above 5 for three 15-minute periods in a row. The scan at 01:00
+    // reports 20. The alarm's evaluation at 01:00 comes after the scan (it was scheduled
+    // later, at 00:45, and same-instant events run in scheduling order), so it sees 20 at
+    // 01:00, 01:15 and 01:30, fires at 01:30, and the Install starts 2 minutes later.
+    let text = format!(
+        r#"
+[scenario]
+name = "alarm"
+start = 2025-03-03T00:00:00Z
+horizon = "2d"
+seed = 4
+
+[[catalog]]
+os = "AMAZON_LINUX_2023"
+products = ["AmazonLinux2023"]
+packages = 0
+[[catalog.patch]]
+id = "ALAS-1"
+package = "openssl"
+classification = "Security"
+severity = "Critical"
+released = 2025-02-01T00:00:00Z
+
+[[profile]]
+name = "p"
+os = "AMAZON_LINUX_2023"
+packages = ["openssl"]
+
+[[instance_group]]
+name = "web"
+count = 20
+profile = "p"
+tags = {{ "Patch Group" = "web" }}
+initial_lag = "60d"
+
+[default_baselines]
+AMAZON_LINUX_2023 = "AWS-AmazonLinux2023DefaultPatchBaseline"
+
+[[association]]
+name = "scan"
+schedule = "cron(0 1 * * ? *)"
+targets = ["*"]
+wait_for_first_interval = true
+{alarm}
+"#,
+        alarm = "[[alarm]]\nname = \"web-noncompliant\"\npatch_group = \"web\"\nmetric = \"non_compliant\"\nthreshold = 5\nperiod = \"15m\"\nevaluation_periods = 3\n[alarm.remediation]\nmax_concurrency = \"50%\"\nmax_errors = \"10%\""
+    );
+    let with_alarm = run_text(&text);
+    let state = with_alarm.alarms[0];
+    assert_eq!((state.fired, state.remediations, state.remediated_instances), (1, 1, 20));
+    let row = &with_alarm.remediation_records[0];
+    assert_eq!((row.scheduled_start.as_str(), row.succeeded), ("2025-03-03T01:32:00Z", 20));
+    // The next scan reports everyone compliant; the alarm went back to OK and stayed.
+    let last = with_alarm.samples.last().unwrap().1[0];
+    assert_eq!((last.compliant, last.true_compliant), (20, 20));
+    assert!(!with_alarm.alarms[0].in_alarm);
+    // Without the alarm, nothing installs the patch: all pairs stay open.
+    let index = text.find("[[alarm]]").unwrap();
+    let without = run_text(&text[..index]);
+    assert_eq!(without.exposed_at_end[0], 20);
+    assert_eq!(with_alarm.exposed_at_end[0], 0);
+}
