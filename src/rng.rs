@@ -30,6 +30,8 @@ pub enum Purpose {
     Network = 6,
     /// Faults of an instance's operation: agent crashes, slow or failed reboots.
     InstanceFaults = 7,
+    /// Lifetimes of an Auto Scaling group's instances.
+    InstanceLifetime = 8,
 }
 
 /// One random stream. Cheap to create; create one where the draws happen.

@@ -39,7 +39,8 @@ pub struct AsgState {
     pub base_desired: u32,
     /// The desired capacity in force.
     pub desired: u32,
-    pub members: Vec<Member>,
+    /// Running members by instance index, which is launch order: the first is the oldest.
+    pub members: std::collections::BTreeMap<u32, Member>,
     pub launched: u64,
     pub terminated: u64,
     pub refreshing: bool,
@@ -81,8 +82,18 @@ impl Sim<'_> {
         versions.iter().rposition(|b| *b <= now).unwrap_or(0) as u32
     }
 
-    /// The patches on an instance launched from `version` of `image` with profile `profile`.
-    fn image_patches(&self, image: usize, version: u32, profile: usize) -> BitSet {
+    /// The patches on an instance launched from `version` of `image` with profile `profile`,
+    /// computed once per (image, version, profile).
+    fn image_patches(&mut self, image: usize, version: u32, profile: usize) -> BitSet {
+        if let Some((_, set)) = self.image_cache.iter().find(|(key, _)| *key == (image, version, profile)) {
+            return set.clone();
+        }
+        let set = self.compute_image_patches(image, version, profile);
+        self.image_cache.push(((image, version, profile), set.clone()));
+        set
+    }
+
+    fn compute_image_patches(&self, image: usize, version: u32, profile: usize) -> BitSet {
         let def = &self.scenario.images[image];
         let built = &self.world.profiles[profile];
         let catalog = &self.world.catalogs[built.catalog];
@@ -104,6 +115,7 @@ impl Sim<'_> {
         for (index, def) in self.scenario.auto_scaling_groups.iter().enumerate() {
             let state = AsgState { min: def.min, max: def.max, base_desired: def.desired, ..AsgState::default() };
             self.asgs.push(state);
+            self.asg_streams.push(Stream::new(self.seed, index as u64, Purpose::InstanceLifetime));
             scheduler.schedule(start, Event::AsgReconcile { asg: index as u16 });
             for (action, scheduled) in def.scheduled_actions.iter().enumerate() {
                 if let Some(at) = scheduled.schedule.next_after(start.0 - 1) {
@@ -135,9 +147,9 @@ impl Sim<'_> {
         self.asgs[asg].desired = desired;
         let running = self.asgs[asg].members.len() as u32;
         if running < desired {
-            for _ in running..desired {
-                self.asg_launch(now, asg, scheduler);
-            }
+            let launched: Vec<u32> = (running..desired).map(|_| self.asg_launch(now, asg, scheduler)).collect();
+            let group = self.scenario.auto_scaling_groups[asg].group;
+            self.apply_to_new_instances(now, group, &launched, scheduler);
         } else if running > desired {
             for _ in desired..running {
                 let victim = self.termination_victim(asg);
@@ -156,19 +168,18 @@ impl Sim<'_> {
         }
     }
 
-    /// Position (in `members`) of the instance the termination policy picks.
-    fn termination_victim(&self, asg: usize) -> usize {
+    /// The instance the termination policy picks.
+    fn termination_victim(&self, asg: usize) -> u32 {
         let members = &self.asgs[asg].members;
         let policy = self.scenario.auto_scaling_groups[asg].termination_policy;
-        let key = |m: &Member| (m.launched_at, m.instance);
         let chosen = match policy {
-            TerminationPolicy::OldestInstance => members.iter().enumerate().min_by_key(|(_, m)| key(m)),
-            TerminationPolicy::NewestInstance => members.iter().enumerate().max_by_key(|(_, m)| key(m)),
+            TerminationPolicy::OldestInstance => members.keys().next().copied(),
+            TerminationPolicy::NewestInstance => members.keys().next_back().copied(),
             TerminationPolicy::OldestLaunchTemplate => {
-                members.iter().enumerate().min_by_key(|(_, m)| (m.image_version, m.launched_at, m.instance))
+                members.values().min_by_key(|m| (m.image_version, m.launched_at, m.instance)).map(|m| m.instance)
             }
         };
-        chosen.map(|(position, _)| position).expect("a group above its desired capacity has members")
+        chosen.expect("a group above its desired capacity has members")
     }
 
     pub(crate) fn asg_action(&mut self, now: SimTime, asg: usize, action: usize, scheduler: &mut Scheduler<Event>) {
@@ -183,40 +194,41 @@ impl Sim<'_> {
         self.asg_reconcile(now, asg, scheduler);
     }
 
-    fn asg_launch(&mut self, now: SimTime, asg: usize, scheduler: &mut Scheduler<Event>) {
+    /// Launches one instance; the caller applies associations to the batch it launched.
+    fn asg_launch(&mut self, now: SimTime, asg: usize, scheduler: &mut Scheduler<Event>) -> u32 {
         let def = &self.scenario.auto_scaling_groups[asg];
         let (group, image, lifetime) = (def.group, def.image, def.lifetime);
         let version = self.image_version_at(image, now);
         let profile = self.world.groups[group].profile;
         let installed = self.image_patches(image, version, profile);
         let instance = self.push_instance(group, installed, now);
-        self.asgs[asg].members.push(Member { instance, launched_at: now, image_version: version });
+        self.asgs[asg].members.insert(instance, Member { instance, launched_at: now, image_version: version });
         self.asgs[asg].launched += 1;
         if let Some(mean) = lifetime {
-            let mut rng = Stream::new(self.seed, instance as u64, Purpose::InitialPatchLevel);
-            let life = rng.exponential(mean.0 as f64).ceil().max(1.0) as i64;
+            // One stream per group, drawn in launch order (which the engine makes
+            // deterministic): cheaper than keying a new generator for every instance.
+            let life = self.asg_streams[asg].exponential(mean.0 as f64).ceil().max(1.0) as i64;
             scheduler.schedule(now + SimDuration(life), Event::InstanceExpire { instance });
         }
-        self.apply_to_new_instances(now, group, &[instance], scheduler);
+        instance
     }
 
-    fn asg_terminate(&mut self, now: SimTime, asg: usize, position: usize, scheduler: &mut Scheduler<Event>) {
-        let member = self.asgs[asg].members.remove(position);
+    fn asg_terminate(&mut self, now: SimTime, asg: usize, instance: u32, scheduler: &mut Scheduler<Event>) {
+        if self.asgs[asg].members.remove(&instance).is_none() {
+            return;
+        }
         self.asgs[asg].terminated += 1;
-        self.terminate_instance(now, member.instance, scheduler);
+        self.terminate_instance(now, instance, scheduler);
     }
 
     /// An instance's lifetime ended: it is terminated and the group replaces it.
     pub(crate) fn instance_expire(&mut self, now: SimTime, instance: u32, scheduler: &mut Scheduler<Event>) {
-        let Some((asg, position)) = self
-            .asgs
-            .iter()
-            .enumerate()
-            .find_map(|(a, state)| state.members.iter().position(|m| m.instance == instance).map(|p| (a, p)))
-        else {
+        let group = self.world.instances.group[instance as usize] as usize;
+        let Some(asg) = self.scenario.auto_scaling_groups.iter().position(|a| a.group == group) else { return };
+        if !self.asgs[asg].members.contains_key(&instance) {
             return;
-        };
-        self.asg_terminate(now, asg, position, scheduler);
+        }
+        self.asg_terminate(now, asg, instance, scheduler);
         self.asg_reconcile(now, asg, scheduler);
     }
 
@@ -236,22 +248,22 @@ impl Sim<'_> {
         let def = &self.scenario.auto_scaling_groups[asg];
         let Some((min_healthy, warmup)) = def.refresh else { return };
         let newest = self.image_version_at(def.image, now);
-        let mut old: Vec<usize> =
-            (0..self.asgs[asg].members.len()).filter(|&p| self.asgs[asg].members[p].image_version < newest).collect();
+        let state = &self.asgs[asg];
+        // Members iterate oldest first.
+        let old: Vec<u32> = state.members.values().filter(|m| m.image_version < newest).map(|m| m.instance).collect();
         if old.is_empty() {
             self.asgs[asg].refreshing = false;
             return;
         }
-        let state = &self.asgs[asg];
         let healthy_floor = (min_healthy as u64 * state.desired as u64).div_ceil(100) as usize;
         let batch = state.members.len().saturating_sub(healthy_floor).max(1).min(old.len());
-        old.sort_by_key(|&p| (state.members[p].launched_at, state.members[p].instance));
-        let victims: Vec<u32> = old[..batch].iter().map(|&p| state.members[p].instance).collect();
-        for instance in victims {
-            let position = self.asgs[asg].members.iter().position(|m| m.instance == instance).expect("a member");
-            self.asg_terminate(now, asg, position, scheduler);
-            self.asg_launch(now, asg, scheduler);
+        let mut launched = Vec::with_capacity(batch);
+        for &instance in &old[..batch] {
+            self.asg_terminate(now, asg, instance, scheduler);
+            launched.push(self.asg_launch(now, asg, scheduler));
         }
+        let group = self.scenario.auto_scaling_groups[asg].group;
+        self.apply_to_new_instances(now, group, &launched, scheduler);
         scheduler.schedule(now + warmup, Event::RefreshStep { asg: asg as u16 });
     }
 
@@ -269,7 +281,7 @@ impl Sim<'_> {
                 launched_total: state.launched,
                 terminated_total: state.terminated,
                 newest_image_version: newest,
-                running_on_newest_image: state.members.iter().filter(|m| m.image_version == newest).count() as u32,
+                running_on_newest_image: state.members.values().filter(|m| m.image_version == newest).count() as u32,
             });
         }
     }

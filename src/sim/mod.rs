@@ -142,12 +142,16 @@ pub struct Sim<'s> {
     /// Repository load at each sample.
     pub repository_samples: Vec<RepositorySample>,
     pub asgs: Vec<AsgState>,
+    /// Per Auto Scaling group: the stream its instance lifetimes are drawn from.
+    pub asg_streams: Vec<crate::rng::Stream>,
     /// Per Auto Scaling group: the hourly demand re-evaluation already scheduled.
     pub asg_hourly: Vec<SimTime>,
     pub asg_samples: Vec<AsgSample>,
     /// Per image: bake instant of each version.
     pub image_bakes: Vec<Vec<SimTime>>,
     pub alarms: Vec<AlarmState>,
+    /// Patch sets of (image, version, profile) already computed.
+    pub image_cache: Vec<((usize, u32, usize), crate::bitset::BitSet)>,
     pub metrics: CoreMetrics,
     pub scans_by_association: u64,
 }
@@ -221,10 +225,12 @@ impl<'s> Sim<'s> {
             repository_peaks: vec![(0, 0); scenario.network.repositories.len()],
             repository_samples: Vec::new(),
             asgs: Vec::new(),
+            asg_streams: Vec::new(),
             asg_hourly: vec![scenario.start; scenario.auto_scaling_groups.len()],
             asg_samples: Vec::new(),
             image_bakes: Vec::new(),
             alarms: vec![AlarmState::default(); scenario.alarms.len()],
+            image_cache: Vec::new(),
             metrics: CoreMetrics::default(),
             scans_by_association: 0,
             world,
@@ -620,15 +626,17 @@ impl<'s> Sim<'s> {
         launched: &[u32],
         scheduler: &mut Scheduler<Event>,
     ) {
-        let _ = group;
+        // New instances are matched one by one against the targets: resolving the targets
+        // over the whole fleet at every launch would cost a fleet scan per launch.
+        let tags = &self.scenario.groups[group].tags;
         for (index, association) in self.scenario.associations.iter().enumerate() {
             if association.wait_for_first_interval {
                 continue;
             }
-            let matching: Vec<u32> = self
-                .resolve_targets(&association.targets)
-                .into_iter()
-                .filter(|i| launched.binary_search(i).is_ok())
+            let matching: Vec<u32> = launched
+                .iter()
+                .copied()
+                .filter(|&i| association.targets.iter().any(|t| t.matches(tags, || crate::fleet::instance_id(i))))
                 .collect();
             if matching.is_empty() {
                 continue;
@@ -678,6 +686,11 @@ impl<'s> Sim<'s> {
         counters.apply(self.world.instances.report[index].as_ref(), -1);
         counters.instances -= 1;
         self.terminate_invocation(now, instance, scheduler);
+        // Nothing reads a terminated instance's patch state again: give its memory back.
+        let instances = &mut self.world.instances;
+        instances.installed[index] = crate::bitset::BitSet::default();
+        instances.failed[index] = Vec::new();
+        instances.pending_reboot[index] = Vec::new();
     }
 
     /// Instances leave the fleet: their reports leave the counters, and a command running
@@ -716,6 +729,18 @@ impl<'s> Sim<'s> {
     }
 
     fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
+        if targets.len() <= COHORT_CHUNK {
+            // One chunk: no thread hand-off, and no histogram to build and merge (a fresh
+            // latency histogram costs more than the scans of a launch or two).
+            for &instance in targets {
+                let started = now_ns();
+                let report = self.scan_report(instance, now, self.baseline_for(instance, overrides));
+                self.metrics.record_evaluation(now_ns() - started);
+                self.set_report(instance, report);
+            }
+            self.scans_by_association += targets.len() as u64;
+            return;
+        }
         let sim: &Sim = self;
         let chunks: Vec<(Vec<InstanceReport>, CoreMetrics)> = targets
             .par_chunks(COHORT_CHUNK)

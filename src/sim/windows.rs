@@ -503,6 +503,12 @@ impl<'s> Sim<'s> {
         let owner = self.executions.all[id as usize].owner;
         let params = self.task_params(owner, task_number);
         let index = instance as usize;
+        if !self.world.instances.running[index] {
+            // Terminated since the targets were resolved: the command cannot be delivered.
+            let task = &mut self.executions.all[id as usize].tasks[slot];
+            task.counts.undeliverable += 1;
+            return;
+        }
         if self.world.instances.busy[index] {
             // Another operation holds the instance (the package manager's lock): this
             // invocation fails at once and counts toward MaxErrors.

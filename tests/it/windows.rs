@@ -411,3 +411,16 @@ fn terminated_instances_leave_targets_counts_and_running_commands() {
     assert_eq!(last.instances, 1);
     assert!(!result.world.instances.running[1] && !result.world.instances.running[2]);
 }
+
+#[test]
+fn a_target_terminated_before_its_turn_is_undeliverable_and_never_runs() {
+    // One at a time: group a's instance runs 15:00-15:10; group b's two instances are
+    // terminated at 15:05, before their turn. They must not run.
+    let mut f = fleet(1, 2, "10m");
+    f.extra_b = "terminate_at = 2025-03-03T15:05:00Z";
+    let tasks = task("t", 0, "Install", "1", "0", "");
+    let result = run_fleet(&f, &window("seq", AT_15, 2, 1, "\"tag-key=Group\"", &tasks));
+    let row = rows(&result, "seq")[0];
+    assert_eq!((row.targets, row.succeeded, row.undeliverable), (3, 1, 2));
+    assert!(result.world.instances.report[1].is_none() && result.world.instances.report[2].is_none());
+}
