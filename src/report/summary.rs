@@ -62,6 +62,8 @@ pub struct AlarmSummary {
     pub fired: u64,
     pub remediations: u64,
     pub remediated_instances: u64,
+    /// Patches its remediations installed: (instance, patch) exposures they closed.
+    pub patches_installed: u64,
     /// Invocations of its remediations that succeeded and failed.
     pub succeeded: u64,
     pub failed: u64,
@@ -263,6 +265,7 @@ pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
                 fired: state.fired,
                 remediations: state.remediations,
                 remediated_instances: state.remediated_instances,
+                patches_installed: state.patches_installed,
                 succeeded,
                 failed,
             }

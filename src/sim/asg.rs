@@ -19,7 +19,7 @@ use super::{Event, Sim};
 use crate::bitset::BitSet;
 use crate::engine::Scheduler;
 use crate::fleet::TerminationPolicy;
-use crate::rng::{Purpose, Stream};
+use crate::rng::Purpose;
 use crate::time::{SimDuration, SimTime};
 
 /// One running member of an Auto Scaling group.
@@ -115,7 +115,6 @@ impl Sim<'_> {
         for (index, def) in self.scenario.auto_scaling_groups.iter().enumerate() {
             let state = AsgState { min: def.min, max: def.max, base_desired: def.desired, ..AsgState::default() };
             self.asgs.push(state);
-            self.asg_streams.push(Stream::new(self.seed, index as u64, Purpose::InstanceLifetime));
             scheduler.schedule(start, Event::AsgReconcile { asg: index as u16 });
             for (action, scheduled) in def.scheduled_actions.iter().enumerate() {
                 if let Some(at) = scheduled.schedule.next_after(start.0 - 1) {
@@ -205,9 +204,10 @@ impl Sim<'_> {
         self.asgs[asg].members.insert(instance, Member { instance, launched_at: now, image_version: version });
         self.asgs[asg].launched += 1;
         if let Some(mean) = lifetime {
-            // One stream per group, drawn in launch order (which the engine makes
-            // deterministic): cheaper than keying a new generator for every instance.
-            let life = self.asg_streams[asg].exponential(mean.0 as f64).ceil().max(1.0) as i64;
+            // The instance's own draw, keyed by its index: independent of every other
+            // instance and of the order of launches.
+            let unit = crate::rng::keyed_unit(self.seed, instance as u64, Purpose::InstanceLifetime);
+            let life = (-(mean.0 as f64) * (1.0 - unit).ln()).ceil().max(1.0) as i64;
             scheduler.schedule(now + SimDuration(life), Event::InstanceExpire { instance });
         }
         instance

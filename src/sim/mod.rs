@@ -91,6 +91,8 @@ pub struct AlarmState {
     /// Remediations run, and instances they targeted.
     pub remediations: u64,
     pub remediated_instances: u64,
+    /// Patches its remediations installed: exposures they closed.
+    pub patches_installed: u64,
 }
 
 /// A repository's load at one sample; the rows of `repository.csv`.
@@ -142,8 +144,6 @@ pub struct Sim<'s> {
     /// Repository load at each sample.
     pub repository_samples: Vec<RepositorySample>,
     pub asgs: Vec<AsgState>,
-    /// Per Auto Scaling group: the stream its instance lifetimes are drawn from.
-    pub asg_streams: Vec<crate::rng::Stream>,
     /// Per Auto Scaling group: the hourly demand re-evaluation already scheduled.
     pub asg_hourly: Vec<SimTime>,
     pub asg_samples: Vec<AsgSample>,
@@ -225,7 +225,6 @@ impl<'s> Sim<'s> {
             repository_peaks: vec![(0, 0); scenario.network.repositories.len()],
             repository_samples: Vec::new(),
             asgs: Vec::new(),
-            asg_streams: Vec::new(),
             asg_hourly: vec![scenario.start; scenario.auto_scaling_groups.len()],
             asg_samples: Vec::new(),
             image_bakes: Vec::new(),

@@ -747,6 +747,9 @@ impl<'s> Sim<'s> {
         self.world.instances.busy[instance as usize] = false;
         let plan = invocation.plan.expect("a finished invocation was delivered");
         let succeeded = plan.succeeded;
+        if let Owner::Alarm(alarm) = self.executions.all[id as usize].owner {
+            self.alarms[alarm as usize].patches_installed += plan.newly_installed.len() as u64;
+        }
         self.apply_operation(instance, *plan, now);
         let Some(slot) = self.slot_of(id, task_number) else { return };
         let task = &mut self.executions.all[id as usize].tasks[slot];

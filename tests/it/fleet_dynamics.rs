@@ -395,6 +395,7 @@ wait_for_first_interval = true
     let with_alarm = run_text(&text);
     let state = with_alarm.alarms[0];
     assert_eq!((state.fired, state.remediations, state.remediated_instances), (1, 1, 20));
+    assert_eq!(state.patches_installed, 20, "one exposure closed per instance");
     let row = &with_alarm.remediation_records[0];
     assert_eq!((row.scheduled_start.as_str(), row.succeeded), ("2025-03-03T01:32:00Z", 20));
     // The next scan reports everyone compliant; the alarm went back to OK and stayed.
