@@ -396,3 +396,56 @@ fn alarm_settings_are_checked() {
         assert!(found.iter().any(|d| d.message.contains(needle)), "{body}: {found:?}");
     }
 }
+
+/// Loading never panics, whatever is done to a valid file: lines dropped, duplicated,
+/// or with their values replaced by odd ones. Each result is either a scenario or a list
+/// of located diagnostics.
+#[test]
+fn mangled_scenarios_are_errors_never_panics() {
+    let lines: Vec<&str> = DEFAULT_SCENARIO.lines().collect();
+    let odd_values = [
+        "-1",
+        "0",
+        "1e309",
+        "\"\"",
+        "[]",
+        "{}",
+        "true",
+        "\"999999999999999999999d\"",
+        "18446744073709551616",
+        "\"cron(\"",
+    ];
+    // A tiny deterministic generator (xorshift64) keeps the test reproducible.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    for _ in 0..400 {
+        let mut mangled: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        for _ in 0..3 {
+            let at = next(mangled.len());
+            match next(3) {
+                0 => {
+                    mangled.remove(at);
+                }
+                1 => {
+                    let copy = mangled[at].clone();
+                    mangled.insert(at, copy);
+                }
+                _ => {
+                    if let Some((key, _)) = mangled[at].split_once(" = ") {
+                        mangled[at] = format!("{key} = {}", odd_values[next(odd_values.len())]);
+                    }
+                }
+            }
+        }
+        let text = mangled.join("\n");
+        if let Err(diagnostics) = load("mangled.toml", &text) {
+            assert!(!diagnostics.0.is_empty());
+            assert!(diagnostics.0.iter().all(|d| d.line >= 1 && d.column >= 1 && !d.message.is_empty()));
+        }
+    }
+}

@@ -101,6 +101,14 @@ pub(crate) fn validate(
         }
         if meta.sample_interval.0.0 <= 0 {
             c.error("scenario.sample_interval", "the sample interval must be longer than zero");
+        } else if horizon.0 > 0 && horizon.0 / meta.sample_interval.0.0 > 100_000 {
+            c.error(
+                "scenario.sample_interval",
+                format!(
+                    "{} samples over the horizon; at most 100,000: lengthen the interval",
+                    horizon.0 / meta.sample_interval.0.0
+                ),
+            );
         }
         if meta.max_events == 0 {
             c.error("scenario.max_events", "max_events must be at least 1");
