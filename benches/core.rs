@@ -165,11 +165,10 @@ fn scan_fixture(
 fn scan_evaluation(c: &mut Criterion) {
     let mut group = c.benchmark_group("scan_evaluation");
     for (patches, full) in [(2_000usize, false), (2_000, true), (10_000, false), (10_000, true)] {
-        let (catalog, baseline, security, applicable, installed) = scan_fixture(patches, full);
+        let (_, baseline, security, applicable, installed) = scan_fixture(patches, full);
         let failed = [3u32, 17];
         let pending: Vec<u32> = installed.iter().take(2).map(|p| p as u32).collect();
         // The generator draws about `patches` patches; the name keeps the requested size.
-        let _ = catalog.len();
         let kind = if full { "full_baseline" } else { "simple_baseline" };
         group.bench_function(format!("catalog_{patches}_{kind}"), |b| {
             b.iter(|| {
@@ -194,9 +193,8 @@ fn scan_evaluation(c: &mut Criterion) {
 fn baseline_compile(c: &mut Criterion) {
     let mut group = c.benchmark_group("baseline_compile");
     for full in [false, true] {
-        let (catalog, compiled, ..) = scan_fixture(2_000, full);
+        let (catalog, ..) = scan_fixture(2_000, full);
         let kind = if full { "full_baseline" } else { "simple_baseline" };
-        let _ = compiled;
         let def = fixture_baseline(full);
         group.bench_function(format!("catalog_2000_{kind}"), |b| {
             b.iter(|| black_box(compile(black_box(&def), &catalog)))

@@ -307,16 +307,7 @@ pub(crate) fn validate(
                 outages.push((outage.start.0, outage.start.0 + outage.duration.0));
             }
             outages.sort();
-            let location = match &spec.location {
-                None => None,
-                Some(name) => {
-                    let found = network.locations.iter().position(|l| &l.name == name);
-                    if found.is_none() {
-                        c.error(&format!("{path}.location"), format!("unknown location `{name}`"));
-                    }
-                    found
-                }
-            };
+            let location = location_index(&mut c, &path, spec.location.as_deref(), &network);
             for (key, value) in [
                 ("agent_crash_probability", spec.agent_crash_probability),
                 ("slow_reboot_probability", spec.slow_reboot_probability),
@@ -644,16 +635,7 @@ pub(crate) fn validate(
                 ),
             );
         }
-        let location = match &spec.location {
-            None => None,
-            Some(name) => {
-                let found = network.locations.iter().position(|l| &l.name == name);
-                if found.is_none() {
-                    c.error(&format!("{path}.location"), format!("unknown location `{name}`"));
-                }
-                found
-            }
-        };
+        let location = location_index(&mut c, &path, spec.location.as_deref(), &network);
         let mut actions = Vec::new();
         for (a, action) in spec.scheduled_action.iter().enumerate() {
             let apath = format!("{path}.scheduled_action[{a}]");
@@ -951,6 +933,21 @@ fn validate_patches(c: &mut Checker, path: &str, os: Os, spec: &schema::CatalogS
         });
     }
     out
+}
+
+/// The index of the `[[location]]` a group names (at `{path}.location`), if it names one.
+fn location_index(
+    c: &mut Checker,
+    path: &str,
+    name: Option<&str>,
+    network: &crate::network::NetworkDef,
+) -> Option<usize> {
+    let name = name?;
+    let found = network.locations.iter().position(|l| l.name == name);
+    if found.is_none() {
+        c.error(&format!("{path}.location"), format!("unknown location `{name}`"));
+    }
+    found
 }
 
 /// `CVE-YYYY-NNNN` with four or more digits in the sequence.

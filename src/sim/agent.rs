@@ -19,7 +19,7 @@
 //! - An Install that arrives while another operation runs on the instance fails at once
 //!   (the package manager's lock is held) and counts toward MaxErrors.
 
-use super::{PROGRESS_THRESHOLDS, Sim, check_thresholds};
+use super::{Sim, check_thresholds};
 use crate::bitset::{BitSet, bits_of, for_each_and_and_not};
 use crate::compliance::{EvaluationInput, InstanceReport, Operation, RebootOption, evaluate};
 use crate::rng::{Purpose, Stream};
@@ -358,7 +358,6 @@ impl Sim<'_> {
             }
             instances.failed[index] = plan.failed;
         }
-        let _ = PROGRESS_THRESHOLDS;
         self.set_report(instance, plan.report);
     }
 }

@@ -123,9 +123,9 @@ impl Sim<'_> {
             }
         }
         for image in 0..self.scenario.images.len() {
-            for (version, bake) in self.image_bakes[image].clone().into_iter().enumerate().skip(1) {
+            for bake in self.image_bakes[image].clone().into_iter().skip(1) {
                 if bake > start {
-                    scheduler.schedule(bake, Event::ImageBaked { image: image as u16, version: version as u32 });
+                    scheduler.schedule(bake, Event::ImageBaked { image: image as u16 });
                 }
             }
         }

@@ -58,7 +58,7 @@ pub enum Event {
     /// An Auto Scaling instance's lifetime ends.
     InstanceExpire { instance: u32 },
     /// A golden-image pipeline baked a new version.
-    ImageBaked { image: u16, version: u32 },
+    ImageBaked { image: u16 },
     /// The next batch of an instance refresh.
     RefreshStep { asg: u16 },
     /// An alarm evaluates its metric at the end of a period.
@@ -344,8 +344,7 @@ impl<'s> Sim<'s> {
             self.samples.push((at, counters));
         }
         let instances = &self.world.instances;
-        for (group_index, group) in self.world.groups.iter().enumerate() {
-            let _ = group_index;
+        for group in &self.world.groups {
             let catalog = &self.world.catalogs[group.catalog];
             let ever = &self.world.approved_before_end[group.baseline as usize];
             let applicable = &self.world.profiles[group.profile].applicable;
@@ -644,7 +643,7 @@ impl<'s> Sim<'s> {
                 let reachable: Vec<u32> = matching.into_iter().filter(|&i| self.reachable(i, now)).collect();
                 self.scan_cohort(now, &reachable, &association.baselines);
             } else {
-                self.association_for(now, index as u16, matching, scheduler);
+                self.execution_over(Owner::Association(index as u16), now, matching, scheduler);
             }
         }
     }
@@ -695,9 +694,7 @@ impl<'s> Sim<'s> {
     /// Instances leave the fleet: their reports leave the counters, and a command running
     /// or waiting on them ends undeliverable.
     fn terminate(&mut self, now: SimTime, group: usize, scheduler: &mut Scheduler<Event>) {
-        let built = &self.world.groups[group];
-        let (members, report_group) = (built.members.clone(), built.report_group as usize);
-        let _ = report_group;
+        let members = self.world.groups[group].members.clone();
         for instance in members {
             self.terminate_instance(now, instance, scheduler);
         }
@@ -848,12 +845,12 @@ impl Model for Sim<'_> {
                 let state = &mut self.alarms[alarm as usize];
                 state.remediations += 1;
                 state.remediated_instances += targets.len() as u64;
-                self.remediate(now, alarm, targets, scheduler);
+                self.execution_over(Owner::Alarm(alarm), now, targets, scheduler);
             }
             Event::AsgReconcile { asg } => self.asg_reconcile(now, asg as usize, scheduler),
             Event::AsgAction { asg, action } => self.asg_action(now, asg as usize, action as usize, scheduler),
             Event::InstanceExpire { instance } => self.instance_expire(now, instance, scheduler),
-            Event::ImageBaked { image, version: _ } => self.image_baked(now, image as usize, scheduler),
+            Event::ImageBaked { image } => self.image_baked(now, image as usize, scheduler),
             Event::RefreshStep { asg } => self.refresh_step(now, asg as usize, scheduler),
             Event::Repository { repository, version } => {
                 self.repository_tick(now, repository as usize, version, true, scheduler)

@@ -291,15 +291,16 @@ impl<'s> Sim<'s> {
         }
     }
 
-    /// An alarm's action: an Install on the patch group's non-compliant instances.
-    pub(crate) fn remediate(
+    /// An execution over exactly these instances: an alarm's remediation, or an association
+    /// applied to newly launched instances (which does not block its scheduled runs).
+    pub(crate) fn execution_over(
         &mut self,
+        owner: Owner,
         now: SimTime,
-        alarm: u16,
         instances: Vec<u32>,
         scheduler: &mut Scheduler<Event>,
     ) {
-        let id = self.new_execution(Owner::Alarm(alarm), now, None, vec![vec![0]]);
+        let id = self.new_execution(owner, now, None, vec![vec![0]]);
         self.executions.all[id as usize].fixed_targets = Some(instances);
         self.start_execution(now, id, scheduler);
     }
@@ -333,20 +334,6 @@ impl<'s> Sim<'s> {
         }
         let id = self.new_execution(Owner::Association(association), now, None, vec![vec![0]]);
         self.executions.current_association[association as usize] = Some(id);
-        self.start_execution(now, id, scheduler);
-    }
-
-    /// An association applied to newly launched instances: an execution of its own over
-    /// exactly those instances (it does not block the association's scheduled runs).
-    pub(crate) fn association_for(
-        &mut self,
-        now: SimTime,
-        association: u16,
-        instances: Vec<u32>,
-        scheduler: &mut Scheduler<Event>,
-    ) {
-        let id = self.new_execution(Owner::Association(association), now, None, vec![vec![0]]);
-        self.executions.all[id as usize].fixed_targets = Some(instances);
         self.start_execution(now, id, scheduler);
     }
 
@@ -462,7 +449,7 @@ impl<'s> Sim<'s> {
                     task.list += 1;
                     task.next = 0;
                     let len = task.lists[task.list].len() as u32;
-                    let params = self.task_params(owner, task_index(&self.executions.all[id as usize].tasks[slot]));
+                    let params = self.task_params(owner, self.executions.all[id as usize].tasks[slot].task);
                     let task = &mut self.executions.all[id as usize].tasks[slot];
                     task.max_concurrency = params.max_concurrency.resolve(len).max(1);
                     continue;
@@ -908,8 +895,4 @@ impl<'s> Sim<'s> {
         self.executions.association_records.sort_by_key(|r| r.execution);
         self.executions.remediation_records.sort_by_key(|r| r.execution);
     }
-}
-
-fn task_index(task: &TaskRun) -> u16 {
-    task.task
 }
