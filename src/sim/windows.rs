@@ -339,17 +339,16 @@ impl<'s> Sim<'s> {
 
     /// The instance of a running or waiting invocation is terminated: it ends undeliverable.
     pub(crate) fn terminate_invocation(&mut self, now: SimTime, instance: u32, scheduler: &mut Scheduler<Event>) {
-        let Some(invocation) = self.inflight[instance as usize].take() else { return };
-        self.world.instances.busy[instance as usize] = false;
-        if let Some((r, download)) = invocation.download {
-            self.repositories[r].cancel(now, download);
-            self.schedule_repository(r, scheduler);
-        }
-        let Some(slot) = self.slot_of(invocation.execution, invocation.task) else { return };
-        let task = &mut self.executions.all[invocation.execution as usize].tasks[slot];
+        let Some((execution, task_number)) = self.inflight[instance as usize].as_ref().map(|i| (i.execution, i.task))
+        else {
+            return;
+        };
+        self.release_instance(now, instance, scheduler);
+        let Some(slot) = self.slot_of(execution, task_number) else { return };
+        let task = &mut self.executions.all[execution as usize].tasks[slot];
         task.running -= 1;
         task.counts.undeliverable += 1;
-        self.after_invocation(now, invocation.execution, slot, scheduler);
+        self.after_invocation(now, execution, slot, scheduler);
     }
 
     fn start_execution(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
