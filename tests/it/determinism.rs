@@ -63,3 +63,25 @@ fn another_seed_gives_different_results() {
         serde_json::from_slice(&a.iter().find(|(n, _)| n == "summary.json").unwrap().1).unwrap();
     assert_eq!(summary["seed"], 1);
 }
+
+#[test]
+fn churn_and_partitions_give_identical_results_on_one_and_two_threads() {
+    // asg-churn.toml: an Auto Scaling tier with demand, lifetimes and actions, and random
+    // link failures in both zones.
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/asg-churn.toml");
+    let temp = tempfile::tempdir().unwrap();
+    let one = temp.path().join("one");
+    let two = temp.path().join("two");
+    for (dir, threads) in [(&one, "1"), (&two, "2")] {
+        let output =
+            run(&["run", scenario.to_str().unwrap(), "--quiet", "--threads", threads, "--out", dir.to_str().unwrap()]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    }
+    let (a, b) = (deterministic_files(&one), deterministic_files(&two));
+    assert_eq!(a.len(), b.len());
+    for ((name, left), (_, right)) in a.iter().zip(&b) {
+        assert!(left == right, "{name} differs between 1 and 2 threads");
+    }
+    let asg = String::from_utf8_lossy(&a.iter().find(|(n, _)| n == "asg.csv").unwrap().1).into_owned();
+    assert!(asg.lines().count() > 100, "the run sampled its Auto Scaling group");
+}
