@@ -111,6 +111,21 @@ pub struct Instances {
 }
 
 impl Instances {
+    /// Adds an instance of `group` with these patches installed, nothing failed or pending,
+    /// and no report yet; returns its index.
+    pub fn push(&mut self, group: u16, installed: BitSet, running: bool) -> u32 {
+        let instance = self.len() as u32;
+        self.group.push(group);
+        self.installed.push(installed);
+        self.failed.push(Vec::new());
+        self.pending_reboot.push(Vec::new());
+        self.report.push(None);
+        self.operations.push(0);
+        self.busy.push(false);
+        self.running.push(running);
+        instance
+    }
+
     pub fn len(&self) -> usize {
         self.group.len()
     }

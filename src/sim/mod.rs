@@ -650,16 +650,7 @@ impl<'s> Sim<'s> {
 
     /// Adds a running instance to `group` with these patches installed; returns its index.
     pub(crate) fn push_instance(&mut self, group: usize, installed: crate::bitset::BitSet, now: SimTime) -> u32 {
-        let instances = &mut self.world.instances;
-        let instance = instances.len() as u32;
-        instances.group.push(group as u16);
-        instances.installed.push(installed);
-        instances.failed.push(Vec::new());
-        instances.pending_reboot.push(Vec::new());
-        instances.report.push(None);
-        instances.operations.push(0);
-        instances.busy.push(false);
-        instances.running.push(true);
+        let instance = self.world.instances.push(group as u16, installed, true);
         self.inflight.push(None);
         self.generation.push(0);
         self.unreachable_until.push(now);

@@ -205,14 +205,7 @@ impl World {
                 let mut installed = profile.applicable.clone();
                 installed.clear_from(released_by_cutoff);
                 prefix_lengths[group_index].push(released_by_cutoff as u32);
-                instances.group.push(group_index as u16);
-                instances.installed.push(installed);
-                instances.failed.push(Vec::new());
-                instances.pending_reboot.push(Vec::new());
-                instances.report.push(None);
-                instances.operations.push(0);
-                instances.busy.push(false);
-                instances.running.push(def.launch_at <= start);
+                instances.push(group_index as u16, installed, def.launch_at <= start);
             }
             groups.push(Group {
                 members: (first..first + def.count).collect(),
