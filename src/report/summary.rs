@@ -12,6 +12,7 @@ use crate::time::{SimDuration, SimTime};
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     pub scenario: String,
+    pub description: String,
     pub scenario_file: String,
     pub scenario_hash: String,
     pub seed: u64,
@@ -277,6 +278,7 @@ pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
         link_downtime_hours,
         windows,
         scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
         scenario_file: scenario.source_name.clone(),
         scenario_hash: scenario.hash.clone(),
         seed: result.seed,

@@ -153,7 +153,6 @@ pub struct Sim<'s> {
     /// Patch sets of (image, version, profile) already computed.
     pub image_cache: Vec<((usize, u32, usize), crate::bitset::BitSet)>,
     pub metrics: CoreMetrics,
-    pub scans_by_association: u64,
 }
 
 /// Chunk size of parallel cohort evaluation. Fixed, so that the split of work never depends
@@ -231,7 +230,6 @@ impl<'s> Sim<'s> {
             alarms: vec![AlarmState::default(); scenario.alarms.len()],
             image_cache: Vec::new(),
             metrics: CoreMetrics::default(),
-            scans_by_association: 0,
             world,
         };
         let mut scheduler = Scheduler::new(scenario.start);
@@ -725,7 +723,6 @@ impl<'s> Sim<'s> {
                 self.metrics.record_evaluation(now_ns() - started);
                 self.set_report(instance, report);
             }
-            self.scans_by_association += targets.len() as u64;
             return;
         }
         let sim: &Sim = self;
@@ -753,7 +750,6 @@ impl<'s> Sim<'s> {
                 position += 1;
             }
         }
-        self.scans_by_association += targets.len() as u64;
     }
 }
 
