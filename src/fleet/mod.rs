@@ -70,6 +70,9 @@ impl GroupDef {
     }
 }
 
+/// The reporting group of instances without a `Patch Group` (or `PatchGroup`) tag.
+pub const NO_PATCH_GROUP: &str = "(none)";
+
 /// The patch group of a set of tags.
 ///
 /// Decision (AWS does not document it): when both `Patch Group` and `PatchGroup` are

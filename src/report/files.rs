@@ -9,10 +9,9 @@ use sha2::{Digest, Sha256};
 
 use super::summary::summarize;
 use crate::compliance::METRICS;
-use crate::fleet::instance_id;
+use crate::fleet::{NO_PATCH_GROUP, instance_id};
 use crate::run::RunResult;
 use crate::scenario::Scenario;
-use crate::sim::NO_PATCH_GROUP;
 
 /// A baseline id in AWS's shape (`pb-` and 17 hex digits), derived from its name.
 pub fn baseline_id(name: &str) -> String {

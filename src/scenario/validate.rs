@@ -692,7 +692,7 @@ pub(crate) fn validate(
     unique(&mut c, "alarm", file.alarm.iter().map(|a| a.name.as_str()));
     let known_groups: BTreeSet<String> = groups
         .iter()
-        .map(|g| crate::fleet::patch_group_of(&g.tags).unwrap_or(crate::sim::NO_PATCH_GROUP).to_string())
+        .map(|g| crate::fleet::patch_group_of(&g.tags).unwrap_or(crate::fleet::NO_PATCH_GROUP).to_string())
         .collect();
     let mut alarms = Vec::new();
     for (index, spec) in file.alarm.iter().enumerate() {

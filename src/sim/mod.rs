@@ -23,7 +23,7 @@ use crate::window::Target;
 pub use agent::PendingOperation;
 pub use asg::{AsgSample, AsgState};
 pub use windows::{Execution, ExecutionRecord, Executions, InvocationCounts, Owner};
-pub use world::{NO_PATCH_GROUP, World};
+pub use world::World;
 
 /// Everything that happens in a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use crate::baseline::{CompiledBaseline, compile};
 use crate::bitset::BitSet;
 use crate::catalog::{self, Catalog};
-use crate::fleet::{Instances, patch_group_of};
+use crate::fleet::{Instances, NO_PATCH_GROUP, patch_group_of};
 use crate::rng::{Purpose, Stream};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -51,8 +51,6 @@ pub struct World {
     /// Per catalog and patch: number of instances that had it when the run started.
     pub initially_installed: Vec<Vec<u32>>,
 }
-
-pub const NO_PATCH_GROUP: &str = "(none)";
 
 impl World {
     pub fn build(scenario: &Scenario, seed: u64) -> Result<World, String> {
