@@ -39,7 +39,7 @@ fn baseline(levels: &[Option<ComplianceLevel>], rejected: &[usize], action: Reje
         rejected: rejected_set,
         rejected_action: action,
         available_security_non_compliant: false,
-        approved,
+        approved: approved.into(),
         critical,
         by_level,
     }
@@ -58,6 +58,7 @@ fn is_compliant(counts: PatchCounts) -> bool {
         start: SimTime(0),
         end: SimTime(0),
         baseline: 0,
+        snapshot: 0,
         counts,
         critical_non_compliant: 0,
         security_non_compliant: 0,
@@ -81,6 +82,7 @@ fn p1_installed_other_and_not_applicable_are_compliant() {
     let security = BitSet::new(n);
     let input = EvaluationInput {
         baseline: &b,
+        approved: &b.approved,
         security: &security,
         applicable: &applicable,
         installed: &installed,
@@ -108,6 +110,7 @@ fn p2_one_missing_high_patch_makes_the_instance_non_compliant_high() {
     let security = BitSet::new(n);
     let input = EvaluationInput {
         baseline: &b,
+        approved: &b.approved,
         security: &security,
         applicable: &applicable,
         installed: &installed,
@@ -135,6 +138,7 @@ fn p3_critical_security_and_low_bugfix_split_into_critical_security_and_other() 
     let security = set(n, [0]);
     let input = EvaluationInput {
         baseline: &b,
+        approved: &b.approved,
         security: &security,
         applicable: &applicable,
         installed: &installed,
@@ -161,6 +165,7 @@ fn p4_predefined_baseline_levels_are_unspecified() {
     let security = BitSet::new(n);
     let input = EvaluationInput {
         baseline: &b,
+        approved: &b.approved,
         security: &security,
         applicable: &applicable,
         installed: &installed,
@@ -183,6 +188,7 @@ fn failed_and_pending_reboot_patches_move_out_of_missing_and_installed() {
     let security = BitSet::new(n);
     let input = EvaluationInput {
         baseline: &b,
+        approved: &b.approved,
         security: &security,
         applicable: &applicable,
         installed: &installed,
@@ -207,6 +213,7 @@ fn rejected_installed_patches_depend_on_the_rejected_action() {
         let b = baseline(&[None, Some(ComplianceLevel::Low)], &[0], action);
         let input = EvaluationInput {
             baseline: &b,
+            approved: &b.approved,
             security: &security,
             applicable: &applicable,
             installed: &installed,
@@ -346,6 +353,7 @@ proptest::proptest! {
         let security = set(n, (0..n).filter(|&p| case.security[p]));
         let input = EvaluationInput {
             baseline: &b,
+            approved: &b.approved,
             security: &security,
             applicable: &applicable,
             installed: &installed,

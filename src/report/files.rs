@@ -55,21 +55,30 @@ fn write_compliance(dir: &Path, result: &RunResult) -> io::Result<()> {
     writer.flush()
 }
 
-/// The columns of `windows.csv` and `associations.csv`, for files without rows.
-const EXECUTION_COLUMNS: [&str; 15] = [
+/// The columns of `windows.csv`, `associations.csv` and `remediations.csv`, for files
+/// without rows: the fields of [`crate::sim::ExecutionRecord`] in order (a test checks).
+pub const EXECUTION_COLUMNS: [&str; 23] = [
     "window",
     "execution",
     "scheduled_start",
     "start",
     "end",
     "status",
+    "status_details",
     "targets",
     "succeeded",
     "failed",
-    "timed_out",
+    "delivery_timed_out",
     "undeliverable",
+    "timed_out",
     "cancelled",
     "skipped",
+    "failed_install",
+    "failed_download_cut",
+    "failed_reboot",
+    "failed_busy",
+    "delivery_agent_down",
+    "delivery_agent_unreachable",
     "hours",
     "utilisation",
 ];
@@ -202,13 +211,18 @@ fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Res
 }
 
 /// One line of `instance_patch_states.jsonl`, with DescribeInstancePatchStates' names.
+/// Optional strings that would be empty are left out, as botocore's model gives them a
+/// minimum length of 1 (`PatchGroup` for an instance without one; `OwnerInformation`,
+/// which Patch Manager never fills).
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct InstancePatchState<'a> {
     instance_id: String,
-    patch_group: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch_group: Option<&'a str>,
     baseline_id: String,
-    owner_information: &'a str,
+    /// The snapshot of the operation that produced the report.
+    snapshot_id: String,
     installed_count: u32,
     installed_other_count: u32,
     installed_pending_reboot_count: u32,
@@ -246,9 +260,9 @@ fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) ->
         let c = &report.counts;
         let line = InstancePatchState {
             instance_id: instance_id(instance as u32),
-            patch_group: if patch_group == NO_PATCH_GROUP { "" } else { patch_group },
+            patch_group: (patch_group != NO_PATCH_GROUP).then_some(patch_group),
             baseline_id: baseline_ids[report.baseline as usize].clone(),
-            owner_information: "",
+            snapshot_id: crate::baseline::Snapshot::guid(report.snapshot, result.seed),
             installed_count: c.installed,
             installed_other_count: c.installed_other,
             installed_pending_reboot_count: c.installed_pending_reboot,

@@ -22,7 +22,7 @@ use crate::window::Target;
 
 pub use agent::PendingOperation;
 pub use asg::{AsgSample, AsgState};
-pub use windows::{Execution, ExecutionRecord, Executions, InvocationCounts, Owner};
+pub use windows::{Execution, ExecutionRecord, Executions, InvocationRecord, Owner};
 pub use world::World;
 
 /// Everything that happens in a run.
@@ -713,13 +713,17 @@ impl<'s> Sim<'s> {
         overrides.iter().find(|&&b| self.scenario.baselines[b].os == os).map_or(group.baseline, |&b| b as u16)
     }
 
+    /// Scans `targets` now, as one association run: one snapshot for all of them.
     fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
+        let snapshot = crate::baseline::Snapshot::take(self.executions.snapshots, &self.world.baselines);
+        self.executions.snapshots += 1;
+        let snapshot = &snapshot;
         if targets.len() <= COHORT_CHUNK {
             // One chunk: no thread hand-off, and no histogram to build and merge (a fresh
             // latency histogram costs more than the scans of a launch or two).
             for &instance in targets {
                 let started = now_ns();
-                let report = self.scan_report(instance, now, self.baseline_for(instance, overrides));
+                let report = self.scan_report(instance, now, self.baseline_for(instance, overrides), snapshot);
                 self.metrics.record_evaluation(now_ns() - started);
                 self.set_report(instance, report);
             }
@@ -734,7 +738,7 @@ impl<'s> Sim<'s> {
                     .iter()
                     .map(|&instance| {
                         let started = now_ns();
-                        let report = sim.scan_report(instance, now, sim.baseline_for(instance, overrides));
+                        let report = sim.scan_report(instance, now, sim.baseline_for(instance, overrides), snapshot);
                         metrics.record_evaluation(now_ns() - started);
                         report
                     })
@@ -771,7 +775,7 @@ impl Model for Sim<'_> {
         match event {
             Event::Release { catalog, patch } => self.release(catalog as usize, patch as usize),
             Event::Approve { baseline, patch } => {
-                self.world.baselines[baseline as usize].approved.insert(patch as usize);
+                self.world.baselines[baseline as usize].approve(patch as usize);
             }
             Event::AssociationTick { association } => {
                 let def = &self.scenario.associations[association as usize];

@@ -149,16 +149,18 @@ impl World {
             let catalog = catalogs.get(baseline_catalog[index]).unwrap_or(&empty_catalogs[index]);
             let mut compiled = compile(def, catalog);
             let mut ever = BitSet::new(catalog.len());
+            let mut approved = BitSet::new(catalog.len());
             for (patch, approval) in compiled.approvals.iter().enumerate() {
                 if let Some(at) = approval.at {
                     if at < end {
                         ever.insert(patch);
                     }
                     if at <= start {
-                        compiled.approved.insert(patch);
+                        approved.insert(patch);
                     }
                 }
             }
+            compiled.approved = std::sync::Arc::new(approved);
             baselines.push(compiled);
             approved_before_end.push(ever);
         }
