@@ -445,6 +445,16 @@ pub struct ProfileSpec {
     /// Packages always installed on this image, by name.
     #[serde(default)]
     pub packages: Vec<String>,
+    /// How many package mixes instances of this profile are drawn from: each mix carries the
+    /// core and named packages and each other package with probability `package_share`,
+    /// and each instance carries one mix, drawn by its own stream. 1 makes every instance
+    /// of the profile alike.
+    #[serde(default = "default_mixes")]
+    pub mixes: u32,
+}
+
+fn default_mixes() -> u32 {
+    crate::fleet::DEFAULT_MIXES
 }
 
 /// `[[instance_group]]`: instances that share a profile and tags.

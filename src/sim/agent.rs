@@ -117,7 +117,7 @@ impl Sim<'_> {
             baseline: compiled,
             approved: snapshot.approved(baseline),
             security: &self.world.security[group.catalog],
-            applicable: &self.world.profiles[group.profile].applicable,
+            applicable: self.world.applicable(instance),
             installed,
             failed,
             pending_reboot,
@@ -183,7 +183,7 @@ impl Sim<'_> {
         let group = &world.groups[group_index];
         let catalog = &world.catalogs[group.catalog];
         let approved = snapshot.approved(group.baseline);
-        let applicable = &world.profiles[group.profile].applicable;
+        let applicable = world.applicable(instance);
         let installed = &world.instances.installed[index];
 
         let mut missing: Vec<u32> = Vec::new();

@@ -150,8 +150,8 @@ pub struct Sim<'s> {
     /// Per image: bake instant of each version.
     pub image_bakes: Vec<Vec<SimTime>>,
     pub alarms: Vec<AlarmState>,
-    /// Patch sets of (image, version, profile) already computed.
-    pub image_cache: Vec<((usize, u32, usize), crate::bitset::BitSet)>,
+    /// Patch sets of (image, version, profile, mix) already computed.
+    pub image_cache: Vec<((usize, u32, usize, u16), crate::bitset::BitSet)>,
     pub metrics: CoreMetrics,
 }
 
@@ -345,7 +345,6 @@ impl<'s> Sim<'s> {
         for group in &self.world.groups {
             let catalog = &self.world.catalogs[group.catalog];
             let ever = &self.world.approved_before_end[group.baseline as usize];
-            let applicable = &self.world.profiles[group.profile].applicable;
             let histogram = &mut self.exposure[group.report_group as usize];
             let open = &mut self.exposed_at_end[group.report_group as usize];
             for &instance in &group.members {
@@ -354,6 +353,7 @@ impl<'s> Sim<'s> {
                     continue;
                 }
                 let installed = &instances.installed[instance as usize];
+                let applicable = self.world.applicable(instance);
                 crate::bitset::for_each_and_and_not(ever, applicable, installed, |w, word| {
                     for patch in crate::bitset::bits_of(w, word) {
                         let released = catalog.patches[patch].released;
@@ -492,7 +492,7 @@ impl<'s> Sim<'s> {
                     let group = &self.world.groups[instances.group[index] as usize];
                     let catalog = &self.world.catalogs[group.catalog];
                     let baseline = &self.world.baselines[group.baseline as usize];
-                    let applicable = &self.world.profiles[group.profile].applicable;
+                    let applicable = self.world.applicable(instance);
                     let mut missing = 0u64;
                     crate::bitset::for_each_and_and_not(
                         &baseline.approved,
@@ -647,8 +647,14 @@ impl<'s> Sim<'s> {
     }
 
     /// Adds a running instance to `group` with these patches installed; returns its index.
-    pub(crate) fn push_instance(&mut self, group: usize, installed: crate::bitset::BitSet, now: SimTime) -> u32 {
-        let instance = self.world.instances.push(group as u16, installed, true);
+    pub(crate) fn push_instance(
+        &mut self,
+        group: usize,
+        mix: u16,
+        installed: crate::bitset::BitSet,
+        now: SimTime,
+    ) -> u32 {
+        let instance = self.world.instances.push(group as u16, mix, installed, true);
         self.inflight.push(None);
         self.generation.push(0);
         self.unreachable_until.push(now);
@@ -699,8 +705,8 @@ impl<'s> Sim<'s> {
         }
         let superseded = self.world.catalogs[catalog].patches[patch].supersedes.clone();
         for profile in self.world.profiles.iter_mut().filter(|p| p.catalog == catalog) {
-            for &older in &superseded {
-                profile.applicable.remove(older as usize);
+            for mix in &mut profile.mixes {
+                superseded.iter().for_each(|&older| mix.remove(older as usize));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The integration tests: one crate, modules named after behaviours.
 //!
 //! - `determinism`: same scenario and seed give byte-identical results on any thread count.
+//! - `fidelity`: snapshots, FailedCount, supersedence, command statuses, package mixes.
 //! - `fleet_dynamics`: partitions, repository capacity, instance faults.
 //! - `hand_calculated`: a ten-instance scenario whose results are worked out by hand.
 //! - `baselines`: export, import from AWS JSON and CloudFormation, explain.
@@ -11,6 +12,7 @@
 mod baselines;
 mod cli;
 mod determinism;
+mod fidelity;
 mod fleet_dynamics;
 mod hand_calculated;
 mod patch_manager;

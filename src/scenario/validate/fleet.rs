@@ -26,6 +26,9 @@ pub(super) fn profiles(
     for (index, spec) in specs.iter().enumerate() {
         let path = format!("profile[{index}]");
         c.probability(&format!("{path}.package_share"), spec.package_share);
+        if !(1..=crate::fleet::MAX_MIXES).contains(&spec.mixes) {
+            c.error(&format!("{path}.mixes"), format!("must be 1 to {}", crate::fleet::MAX_MIXES));
+        }
         let Some(os) = c.parse(&format!("{path}.os"), Os::parse(&spec.os)) else { continue };
         let Some(&catalog) = catalog_oses.get(&os) else {
             if !failed.contains("catalog") {
@@ -38,6 +41,7 @@ pub(super) fn profiles(
             catalog,
             package_share: spec.package_share,
             packages: spec.packages.clone(),
+            mixes: spec.mixes.clamp(1, crate::fleet::MAX_MIXES),
         });
     }
     profiles
