@@ -221,3 +221,63 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], Complian
 #[cfg(test)]
 #[path = "report_tests.rs"]
 mod tests;
+
+/// A patch's state on an instance, as DescribeInstancePatches lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchState {
+    Installed,
+    InstalledOther,
+    InstalledPendingReboot,
+    InstalledRejected,
+    Missing,
+    NotApplicable,
+    Failed,
+    AvailableSecurityUpdate,
+}
+
+impl PatchState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatchState::Installed => "INSTALLED",
+            PatchState::InstalledOther => "INSTALLED_OTHER",
+            PatchState::InstalledPendingReboot => "INSTALLED_PENDING_REBOOT",
+            PatchState::InstalledRejected => "INSTALLED_REJECTED",
+            PatchState::Missing => "MISSING",
+            PatchState::NotApplicable => "NOT_APPLICABLE",
+            PatchState::Failed => "FAILED",
+            PatchState::AvailableSecurityUpdate => "AVAILABLE_SECURITY_UPDATE",
+        }
+    }
+}
+
+/// The state of one patch under the same rules as [`evaluate`], which counts what this
+/// lists (a test checks that the two agree); `None` for a patch the instance does not
+/// report at all (neither present, approved nor an available security update).
+pub fn patch_state(input: &EvaluationInput<'_>, p: usize) -> Option<PatchState> {
+    let baseline = input.baseline;
+    let applicable = input.applicable.contains(p);
+    let present = applicable && input.installed.contains(p);
+    let approved = input.approved.contains(p);
+    let rejected = baseline.rejected.contains(p);
+    if present {
+        let state = if baseline.rejected_action == RejectedAction::Block && rejected {
+            PatchState::InstalledRejected
+        } else if input.pending_reboot.contains(&(p as u32)) {
+            PatchState::InstalledPendingReboot
+        } else if approved {
+            PatchState::Installed
+        } else {
+            PatchState::InstalledOther
+        };
+        return Some(state);
+    }
+    if approved && applicable {
+        let failed = input.failed.contains(&(p as u32));
+        return Some(if failed { PatchState::Failed } else { PatchState::Missing });
+    }
+    if approved {
+        return Some(PatchState::NotApplicable);
+    }
+    let available = input.released.is_some_and(|r| r.contains(p)) && input.security.contains(p) && applicable;
+    (available && !rejected).then_some(PatchState::AvailableSecurityUpdate)
+}

@@ -253,7 +253,9 @@ struct Case {
 
 fn slow_state(case: &Case, p: usize) -> State {
     let approved = case.levels[p].is_some();
-    if case.installed[p] {
+    // A present patch that no longer applies (a superseded Windows update) is reported
+    // only as NOT_APPLICABLE, if approved.
+    if case.installed[p] && case.applicable[p] {
         if case.block && case.rejected[p] {
             State::InstalledRejected
         } else if case.pending.contains(&(p as u32)) {
@@ -324,10 +326,10 @@ fn case_strategy() -> impl proptest::strategy::Strategy<Value = Case> {
             proptest::collection::vec(0u32..n as u32, 0..6),
         )
             .prop_map(|(levels, rejected, block, applicable, installed, security, failed, pending)| {
-                // A rejected patch is never approved, and an instance only has patches for
-                // software it has: installed is a subset of applicable.
+                // A rejected patch is never approved. Installed need not be a subset of
+                // applicable: superseded Windows updates stay present after they leave the
+                // catalog.
                 let levels = levels.iter().zip(&rejected).map(|(l, r)| if *r { None } else { *l }).collect();
-                let installed = installed.iter().zip(&applicable).map(|(i, a)| *i && *a).collect::<Vec<_>>();
                 let mut failed = failed;
                 failed.sort_unstable();
                 failed.dedup();
@@ -362,5 +364,19 @@ proptest::proptest! {
             released: None,
         };
         proptest::prop_assert_eq!(evaluate(&input), slow_evaluate(&case));
+        // The per-patch listing (DescribeInstancePatches) agrees state by state.
+        for p in 0..n {
+            let slow = match slow_state(&case, p) {
+                State::Installed => Some(PatchState::Installed),
+                State::InstalledOther => Some(PatchState::InstalledOther),
+                State::InstalledPendingReboot => Some(PatchState::InstalledPendingReboot),
+                State::InstalledRejected => Some(PatchState::InstalledRejected),
+                State::Missing => Some(PatchState::Missing),
+                State::Failed => Some(PatchState::Failed),
+                State::NotApplicable => Some(PatchState::NotApplicable),
+                State::Nothing => None,
+            };
+            proptest::prop_assert_eq!(patch_state(&input, p), slow, "patch {}", p);
+        }
     }
 }

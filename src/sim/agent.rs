@@ -338,6 +338,9 @@ impl Sim<'_> {
                 histogram.saturating_record(now.since(released).0.max(0) as u64);
             }
         };
+        if let Some(listed) = self.world.listed.get_mut(&instance) {
+            listed.installed_at.extend(plan.newly_installed.iter().map(|&p| (p, now)));
+        }
         let instances = &mut self.world.instances;
         if plan.operation == Operation::Install && plan.reboot_failed {
             for &patch in &plan.newly_installed {

@@ -206,6 +206,7 @@ impl<'s> Sim<'s> {
             executions: Executions {
                 current_window: vec![None; scenario.windows.len()],
                 current_association: vec![None; scenario.associations.len()],
+                invocation_log: scenario.output.invocations.then(Vec::new),
                 ..Executions::default()
             },
             inflight: (0..instances).map(|_| None).collect(),
@@ -662,6 +663,9 @@ impl<'s> Sim<'s> {
         let built = &mut self.world.groups[group];
         built.members.push(instance);
         let report_group = built.report_group as usize;
+        if self.scenario.output.lists_patches_of(&self.world.report_groups[report_group]) {
+            self.world.listed.insert(instance, world::Listed { since: now, installed_at: Vec::new() });
+        }
         self.counters[report_group].instances += 1;
         self.counters[report_group].unreported += 1;
         instance
@@ -721,8 +725,7 @@ impl<'s> Sim<'s> {
 
     /// Scans `targets` now, as one association run: one snapshot for all of them.
     fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
-        let snapshot = crate::baseline::Snapshot::take(self.executions.snapshots, &self.world.baselines);
-        self.executions.snapshots += 1;
+        let snapshot = self.executions.take_snapshot(now, &self.world.baselines);
         let snapshot = &snapshot;
         if targets.len() <= COHORT_CHUNK {
             // One chunk: no thread hand-off, and no histogram to build and merge (a fresh

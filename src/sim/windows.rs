@@ -201,8 +201,18 @@ pub struct Executions {
     pub remediation_records: Vec<ExecutionRecord>,
     /// Every invocation, when the scenario asks for `invocations.csv`.
     pub invocation_log: Option<Vec<InvocationRecord>>,
-    /// Snapshots taken so far (the next one's number).
-    pub snapshots: u32,
+    /// When each snapshot was taken, by number: the approved set of snapshot `s` is every
+    /// patch approved at or before `snapshot_taken[s]`.
+    pub snapshot_taken: Vec<SimTime>,
+}
+
+impl Executions {
+    /// A snapshot of every baseline's approved set now, numbered in the order taken.
+    pub(crate) fn take_snapshot(&mut self, now: SimTime, baselines: &[crate::baseline::CompiledBaseline]) -> Snapshot {
+        let snapshot = Snapshot::take(self.snapshot_taken.len() as u32, baselines);
+        self.snapshot_taken.push(now);
+        snapshot
+    }
 }
 
 /// What a task of either owner asks for.
@@ -442,8 +452,7 @@ impl<'s> Sim<'s> {
     }
 
     fn start_execution(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
-        let snapshot = Snapshot::take(self.executions.snapshots, &self.world.baselines);
-        self.executions.snapshots += 1;
+        let snapshot = self.executions.take_snapshot(now, &self.world.baselines);
         let execution = &mut self.executions.all[id as usize];
         execution.start = Some(now);
         execution.snapshot = Some(Arc::new(snapshot));

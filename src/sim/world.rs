@@ -1,6 +1,8 @@
 //! Building the world from a validated scenario: catalogs, profiles' applicable sets,
 //! compiled baselines, and the fleet's initial state.
 
+use std::collections::BTreeMap;
+
 use crate::baseline::{CompiledBaseline, compile};
 use crate::bitset::BitSet;
 use crate::catalog::{self, Catalog};
@@ -51,6 +53,19 @@ pub struct World {
     pub applicable_instances: Vec<Vec<u32>>,
     /// Per catalog and patch: number of instances that had it when the run started.
     pub initially_installed: Vec<Vec<u32>>,
+    /// Instances whose patches `instance_patches.jsonl` lists, with what it needs.
+    pub listed: BTreeMap<u32, Listed>,
+}
+
+/// What `instance_patches.jsonl` needs beyond an instance's report: when its patches were
+/// installed.
+#[derive(Clone, Debug, Default)]
+pub struct Listed {
+    /// Patches present at the start or at launch count as installed at this instant: the
+    /// instance's patch level (or its launch).
+    pub since: SimTime,
+    /// Patches installed during the run, with the end of the operation that installed them.
+    pub installed_at: Vec<(u32, SimTime)>,
 }
 
 impl World {
@@ -169,6 +184,7 @@ impl World {
             running: Vec::with_capacity(total),
         };
         let mut groups = Vec::with_capacity(scenario.groups.len());
+        let mut listed = BTreeMap::new();
         // Per group: (mix, installed prefix length) of each instance.
         let mut prefix_lengths: Vec<Vec<(u16, u32)>> = vec![Vec::new(); scenario.groups.len()];
         for (group_index, def) in scenario.groups.iter().enumerate() {
@@ -181,6 +197,7 @@ impl World {
                 .binary_search_by(|g| g.as_str().cmp(patch_group.unwrap_or(NO_PATCH_GROUP)))
                 .expect("every group's name is listed") as u16;
             let first = instances.len() as u32;
+            let listed_group = scenario.output.lists_patches_of(patch_group.unwrap_or(NO_PATCH_GROUP));
             for _ in 0..def.count {
                 let instance = instances.len() as u64;
                 let mut rng = Stream::new(seed, instance, Purpose::InitialPatchLevel);
@@ -194,6 +211,9 @@ impl World {
                 let mut installed = profile.mixes[mix as usize].clone();
                 installed.clear_from(released_by_cutoff);
                 prefix_lengths[group_index].push((mix, released_by_cutoff as u32));
+                if listed_group {
+                    listed.insert(instance as u32, Listed { since: cutoff, installed_at: Vec::new() });
+                }
                 instances.push(group_index as u16, mix, installed, def.launch_at <= start);
             }
             groups.push(Group {
@@ -232,6 +252,7 @@ impl World {
             }
         }
         Ok(World {
+            listed,
             applicable_instances,
             initially_installed,
             catalogs,

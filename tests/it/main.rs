@@ -1,5 +1,6 @@
 //! The integration tests: one crate, modules named after behaviours.
 //!
+//! - `aws_shapes`: the AWS-shaped files pass botocore's response validation.
 //! - `determinism`: same scenario and seed give byte-identical results on any thread count.
 //! - `fidelity`: snapshots, FailedCount, supersedence, command statuses, package mixes.
 //! - `fleet_dynamics`: partitions, repository capacity, instance faults.
@@ -9,6 +10,7 @@
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
 
+mod aws_shapes;
 mod baselines;
 mod cli;
 mod determinism;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::Checker;
 use super::window::schedule;
 use crate::catalog::{
-    APT_PRIORITIES, CatalogDef, Family, GeneratorDef, Os, PatchDef, PatchProperties, ReleaseProcess, StreamDef,
-    classifications, severities,
+    APT_PRIORITIES, BatchSize, CatalogDef, Family, GeneratorDef, Os, PatchDef, PatchProperties, ReleaseProcess,
+    StreamDef, classifications, severities,
 };
 use crate::scenario::load::FailedSections;
 use crate::scenario::schema::{CatalogSpec, GeneratorSpec, PatchSpec, StreamSpec};
@@ -192,6 +192,15 @@ fn validate_patch(c: &mut Checker, ppath: &str, os: Os, spec: &CatalogSpec, patc
         &patch.repository,
         &patch.product_family,
     );
+    if let Some(updated) = patch.updated {
+        // Approval delays count from the later of release and update wherever the catalog
+        // carries an update date; Debian and Ubuntu have no delays, so it means nothing there.
+        if os.family() == Family::Apt {
+            c.error(&format!("{ppath}.updated"), format!("{os} has no approval delays: an update date means nothing"));
+        } else if updated.0 < patch.released.0 {
+            c.error(&format!("{ppath}.updated"), "a patch cannot be updated before it is released");
+        }
+    }
     let dates = crate::catalog::PatchDates {
         updated: patch.updated.map(|i| i.0),
         build_time: patch.build_time.map(|i| i.0),
@@ -305,14 +314,27 @@ fn validate_stream(
     })
 }
 
-/// `per_week` (Poisson), or `schedule` with `per_release` (batches).
+/// Patches one scheduled batch may hold exactly.
+const MAX_BATCH_COUNT: u32 = 10_000;
+
+/// `per_week` (Poisson), or `schedule` with `per_release` (a Poisson batch) or `count` (an
+/// exact one).
 fn release_process(
     c: &mut Checker,
     spath: &str,
     stream: &StreamSpec,
     backlog_start: SimTime,
 ) -> Option<ReleaseProcess> {
-    match (stream.per_week, &stream.schedule, stream.per_release) {
+    let size = match (stream.per_release, stream.count) {
+        (Some(mean), None) => Some(BatchSize::Poisson(mean)),
+        (None, Some(count)) => Some(BatchSize::Exact(count)),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            c.error(&format!("{spath}.count"), "give `per_release` (a Poisson mean) or `count` (exact), not both");
+            return None;
+        }
+    };
+    match (stream.per_week, &stream.schedule, size) {
         (Some(per_week), None, None) => {
             if !(per_week.is_finite() && per_week >= 0.0) {
                 c.error(&format!("{spath}.per_week"), format!("{per_week} must be zero or more patches a week"));
@@ -322,17 +344,21 @@ fn release_process(
             }
         }
         (None, Some(text), Some(per_release)) => {
-            if !(per_release.is_finite() && per_release >= 0.0) {
-                c.error(
-                    &format!("{spath}.per_release"),
-                    format!("{per_release} must be zero or more patches a release"),
-                );
+            if let BatchSize::Poisson(mean) = per_release
+                && !(mean.is_finite() && mean >= 0.0)
+            {
+                c.error(&format!("{spath}.per_release"), format!("{mean} must be zero or more patches a release"));
+            }
+            if let BatchSize::Exact(count) = per_release
+                && count > MAX_BATCH_COUNT
+            {
+                c.error(&format!("{spath}.count"), format!("{count} is more than {MAX_BATCH_COUNT} patches a release"));
             }
             schedule(c, &format!("{spath}.schedule"), text, "UTC", None, None, None, backlog_start)
                 .map(|s| ReleaseProcess::Batches { schedule: Box::new(s), per_release })
         }
         _ => {
-            c.error(spath, "give either `per_week`, or both `schedule` and `per_release`");
+            c.error(spath, "give either `per_week`, or `schedule` with `per_release` or `count`");
             None
         }
     }

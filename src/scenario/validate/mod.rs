@@ -10,6 +10,7 @@ mod baseline;
 mod catalog;
 mod fleet;
 mod network;
+mod output;
 mod patch_group;
 mod settings;
 mod window;
@@ -32,6 +33,11 @@ impl Checker<'_, '_, '_> {
     fn error(&mut self, path: &str, message: impl Into<String>) {
         let span = self.locator.span(path);
         self.collector.push(span, path, message);
+    }
+
+    fn warn(&mut self, path: &str, message: impl Into<String>) {
+        let span = self.locator.span(path);
+        self.collector.warn(span, path, message);
     }
 
     fn parse<T>(&mut self, path: &str, result: Result<T, String>) -> Option<T> {
@@ -113,10 +119,15 @@ pub(crate) fn validate(
     };
     let auto_scaling_groups = fleet::auto_scaling_groups(c, &file.auto_scaling_group, &refs, &mut groups);
     let alarms = alarm::alarms(c, &file.alarm, &groups);
+    let output = output::output(c, &file.output, &groups);
 
     if !c.collector.is_empty() {
         return None;
     }
+    let built =
+        output::Built { catalogs: &catalogs, profiles: &profiles, groups: &groups, patch_groups: &patch_groups };
+    output::warnings(c, &built, &windows, &associations, &auto_scaling_groups);
+    let warnings = c.collector.take_warnings();
     Some(Scenario {
         alarms,
         images,
@@ -141,6 +152,8 @@ pub(crate) fn validate(
         windows,
         associations,
         network,
+        output,
+        warnings,
         effective: file,
     })
     .filter(|_| end > start)
