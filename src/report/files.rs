@@ -174,6 +174,7 @@ fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Res
             "applicable_instances",
             "initially_installed",
             "installed_at_end",
+            "share_at_start_pct",
             "hours_to_50pct",
             "hours_to_90pct",
             "hours_to_100pct",
@@ -191,10 +192,19 @@ fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Res
                 })
                 .collect();
             let progress = &result.progress[c][p];
+            // Hours from the release to the level; empty if never reached, or if the level
+            // was already reached when the run started (that is not time since release).
             let hours_to = |slot: usize| {
                 progress.reached[slot]
+                    .filter(|t| *t > scenario.start)
                     .map(|t| format!("{:.2}", t.since(patch.released).as_hours_f64().max(0.0)))
                     .unwrap_or_default()
+            };
+            let applicable = world.applicable_instances[c][p];
+            let at_start = if applicable == 0 {
+                String::new()
+            } else {
+                format!("{:.1}", world.initially_installed[c][p] as f64 * 100.0 / applicable as f64)
             };
             let severity = patch.properties.severity.clone().or(patch.properties.priority.clone()).unwrap_or_default();
             writer
@@ -212,6 +222,7 @@ fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Res
                     &world.applicable_instances[c][p].to_string(),
                     &world.initially_installed[c][p].to_string(),
                     &progress.installed.to_string(),
+                    &at_start,
                     &hours_to(0),
                     &hours_to(1),
                     &hours_to(2),

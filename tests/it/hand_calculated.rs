@@ -143,11 +143,11 @@ fn patch_spread_and_final_states_match_the_hand_calculation() {
     let rows = csv_rows(&dir.join("patches.csv"));
     let spread = |id: &str| -> Vec<String> {
         let row = rows.iter().find(|r| r[1] == id).unwrap();
-        row[10..16].to_vec()
+        row[10..17].to_vec()
     };
-    assert_eq!(spread("ALAS2023-2026-0001"), ["10", "0", "10", "195.23", "195.35", "195.47"]);
-    assert_eq!(spread("ALAS2023-2026-0002"), ["0", "0", "0", "", "", ""]);
-    assert_eq!(spread("ALAS2023-2026-0003"), ["10", "0", "10", "63.23", "63.35", "63.47"]);
+    assert_eq!(spread("ALAS2023-2026-0001"), ["10", "0", "10", "0.0", "195.23", "195.35", "195.47"]);
+    assert_eq!(spread("ALAS2023-2026-0002"), ["0", "0", "0", "", "", "", ""]);
+    assert_eq!(spread("ALAS2023-2026-0003"), ["10", "0", "10", "0.0", "63.23", "63.35", "63.47"]);
 
     let states = std::fs::read_to_string(dir.join("instance_patch_states.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = states.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
