@@ -252,8 +252,8 @@ fn time_to_block(out: &mut String, summary: &Summary, width: usize) {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{:<width$}  {:<8}  {:>7}  {:>17}  {:>17}  {:>17}  {:>17}",
-        "TIME TO", "VIEW", "PATCHES", "50% p50/p90/max", "90% p50/p90/max", "95% p50/p90/max", "100% p50/p90/max"
+        "{:<width$}  {:<8}  {:>7}  {:>18}  {:>18}  {:>18}  {:>18}",
+        "TIME TO", "VIEW", "PATCHES", "50%: p50 p90 max", "90%: p50 p90 max", "95%: p50 p90 max", "100%: p50 p90 max"
     );
     for group in &summary.patch_groups {
         for (label, figures) in [("reported", &group.reported), ("true", &group.truth)] {
@@ -265,18 +265,18 @@ fn time_to_block(out: &mut String, summary: &Summary, width: usize) {
                 .map(|t| {
                     let cell =
                         |v: Option<u64>| if t.patches > 0 && v.is_none() { "n/r".to_string() } else { duration(v) };
-                    format!("{}/{}/{}", cell(t.p50_seconds), cell(t.p90_seconds), cell(t.max_seconds))
+                    format!("{} {} {}", cell(t.p50_seconds), cell(t.p90_seconds), cell(t.max_seconds))
                 })
                 .collect();
             let _ = write!(out, "{name:<width$}  {label:<8}  {:>7}", thousands(patches));
             for cell in cells {
-                let _ = write!(out, "  {cell:>17}");
+                let _ = write!(out, "  {cell:>18}");
             }
             let _ = writeln!(out);
         }
     }
     let _ = writeln!(out, "  Time from each patch's release until that share of the group's applicable instances had");
-    let _ = writeln!(out, "  it (reported: installed, pending reboot included; true: in effect), p50/p90/max over the");
+    let _ = writeln!(out, "  it (reported: installed, pending reboot included; true: in effect), p50, p90 and max over the");
     let _ = writeln!(out, "  patches released in the run and approved for the group. n/r: not reached; patches that");
     let _ = writeln!(out, "  never reach a level count as slowest, so a quantile among them is n/r.");
 }
@@ -307,13 +307,19 @@ fn exposure_block(out: &mut String, summary: &Summary, width: usize) {
     let _ = writeln!(out, "  still open count at the end (OPEN AT END), so with open pairs these are lower bounds.");
 }
 
+/// Invocation outcomes in the order they are read: done, then the ways of not being done.
+const OUTCOME_ORDER: [&str; 6] = ["succeeded", "failed", "timed_out", "undeliverable", "cancelled", "skipped"];
+
 fn windows_block(out: &mut String, summary: &Summary, width: usize) {
     let _ = writeln!(out);
     let _ = writeln!(out, "WINDOWS");
     for w in &summary.windows {
         let statuses: Vec<String> = w.status.iter().filter(|(_, n)| **n > 0).map(|(s, n)| format!("{n} {s}")).collect();
         let statuses = if statuses.is_empty() { "none".to_string() } else { statuses.join(", ") };
-        let outcomes: Vec<String> = w.invocations.iter().map(|(o, n)| format!("{} {o}", thousands(*n))).collect();
+        let order = |o: &str| OUTCOME_ORDER.iter().position(|x| *x == o).unwrap_or(OUTCOME_ORDER.len());
+        let mut outcomes: Vec<(&String, &u64)> = w.invocations.iter().collect();
+        outcomes.sort_by_key(|(o, _)| order(o));
+        let outcomes: Vec<String> = outcomes.iter().map(|(o, n)| format!("{} {o}", thousands(**n))).collect();
         let _ = writeln!(out, "  {:<width$}  {} executions: {statuses}", w.window, w.executions);
         let _ = writeln!(out, "  {:<width$}  invocations: {}", "", outcomes.join(", "));
         let _ = writeln!(
