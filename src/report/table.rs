@@ -276,7 +276,10 @@ fn time_to_block(out: &mut String, summary: &Summary, width: usize) {
         }
     }
     let _ = writeln!(out, "  Time from each patch's release until that share of the group's applicable instances had");
-    let _ = writeln!(out, "  it (reported: installed, pending reboot included; true: in effect), p50, p90 and max over the");
+    let _ = writeln!(
+        out,
+        "  it (reported: installed, pending reboot included; true: in effect), p50, p90 and max over the"
+    );
     let _ = writeln!(out, "  patches released in the run and approved for the group. n/r: not reached; patches that");
     let _ = writeln!(out, "  never reach a level count as slowest, so a quantile among them is n/r.");
 }

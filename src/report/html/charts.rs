@@ -23,6 +23,10 @@ pub struct Series {
     pub label: String,
     pub color: RGBColor,
     pub points: Vec<(f64, f64)>,
+    /// Stroke width in pixels.
+    pub width: u32,
+    /// 1 opaque, less to let lines beneath show.
+    pub opacity: f64,
 }
 
 /// A line chart's frame.
@@ -94,9 +98,9 @@ pub fn line_chart(frame: &Frame, series: &[Series]) -> Result<String, String> {
             .draw()
             .map_err(drawing)?;
         for s in series {
-            let color = s.color;
+            let color = s.color.mix(s.opacity);
             chart
-                .draw_series(LineSeries::new(downsample(&s.points), color.stroke_width(2)))
+                .draw_series(LineSeries::new(downsample(&s.points), color.stroke_width(s.width)))
                 .map_err(drawing)?
                 .label(s.label.as_str())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3)));

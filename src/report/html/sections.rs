@@ -28,8 +28,10 @@ fn group_names(results: &Results) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Per patch group: (day, instances, compliant, true_compliant) at every sample.
-fn compliance_series(results: &Results) -> Result<BTreeMap<String, Vec<(f64, [f64; 3])>>, ReportError> {
+/// Per patch group: (day, [instances, compliant, true_compliant]) at every sample.
+type GroupSeries = BTreeMap<String, Vec<(f64, [f64; 3])>>;
+
+fn compliance_series(results: &Results) -> Result<GroupSeries, ReportError> {
     let table = &results.compliance;
     let (days, groups, metrics) =
         (table.days("time", results.start)?, table.texts("patch_group")?, table.texts("metric")?);
@@ -59,7 +61,7 @@ pub fn compliance(results: &Results) -> Result<String, ReportError> {
     let target = results.summary.get("compliance_target").and_then(|v| v.as_f64()).unwrap_or(0.95) * 100.0;
     let days = run_days(results);
     let mut html = String::from(
-        "<p class=\"note\">Compliant share of each patch group at every sample, as Patch Manager reports it beside the truth (no approved applicable patch missing, no reboot pending). The dashed level is the scenario's compliance target.</p>\n",
+        "<p class=\"note\">Compliant share of each patch group at every sample, as Patch Manager reports it beside the truth (no approved applicable patch missing, no reboot pending). The grey level is the scenario's compliance target.</p>\n",
     );
     for (index, group) in group_names(results).iter().enumerate() {
         let points = series.get(group).map(Vec::as_slice).unwrap_or(&[]);
@@ -69,12 +71,15 @@ pub fn compliance(results: &Results) -> Result<String, ReportError> {
             steps(&raw)
         };
         let lines = [
-            Series { label: "reported".into(), color: PALETTE[0], points: share(1) },
-            Series { label: "true".into(), color: PALETTE[1], points: share(2) },
+            // The truth first, so that the reported line stays visible where they agree.
+            Series { label: "true".into(), color: PALETTE[1], points: share(2), width: 6, opacity: 0.5 },
+            Series { label: "reported".into(), color: PALETTE[0], points: share(1), width: 2, opacity: 1.0 },
             Series {
                 label: format!("target {target:.0}%"),
                 color: PALETTE[6],
                 points: vec![(0.0, target), (days, target)],
+                width: 1,
+                opacity: 1.0,
             },
         ];
         let title = format!("{group}: compliant share");
@@ -106,7 +111,7 @@ pub fn exposure(results: &Results) -> Result<String, ReportError> {
         .enumerate()
         .filter_map(|(i, g)| {
             let points = by_group.get(g.as_str())?.clone();
-            Some(Series { label: g.clone(), color: PALETTE[i % PALETTE.len()], points })
+            Some(Series { label: g.clone(), color: PALETTE[i % PALETTE.len()], points, width: 2, opacity: 1.0 })
         })
         .collect();
     let mut html = String::from(
@@ -179,7 +184,13 @@ fn lines_by(
             let points: Vec<(f64, f64)> =
                 (0..keys.len()).filter(|&i| keys[i] == *name).map(|i| (days[i].unwrap_or(0.0), values[i])).collect();
             let color = PALETTE[out.len() % PALETTE.len()];
-            out.push(Series { label: format!("{name} {label}"), color, points: steps(&points) });
+            out.push(Series {
+                label: format!("{name} {label}"),
+                color,
+                points: steps(&points),
+                width: 2,
+                opacity: 1.0,
+            });
         }
     }
     Ok(out)
