@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success; 1 a failure of the run itself (for example a write error after
 //! validation); 2 invalid input: a scenario that does not validate, an argument that does
-//! not parse, an output directory that is not empty (without `--force`) or not writable.
+//! not parse, an output directory that is not empty (without `--force`) or not writable,
+//! a directory given to `report` that is not a complete results directory of this format.
 //! stdout carries the results (tables, JSON, schedule instants); messages go to stderr.
 
 use std::io::{IsTerminal, Write};

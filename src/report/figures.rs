@@ -16,8 +16,8 @@ pub struct ComplianceFigures {
     pub time_above_target: f64,
     pub end: f64,
     /// The lowest sampled share, and when. As reported, counted from the first sample at
-    /// which every instance of the group has reported (before it, unreported instances read
-    /// as non-compliant and the minimum would always be the start).
+    /// which every instance of the group has reported, or from the start if none has (before
+    /// it, unreported instances read as non-compliant and the minimum would be the start).
     pub min: f64,
     pub min_at: String,
     /// Per level of [`SPREAD_LEVELS`]: time from each patch's release until that share of

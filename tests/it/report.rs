@@ -71,6 +71,33 @@ fn metrics_match_the_hand_calculation() {
     assert_eq!(summary["compliance_target"], 0.95);
 }
 
+/// scenarios/mirror-stampede.toml: 6,000 instances, 50% concurrency, a mirror of 400
+/// connections and 2,000 Mbit/s that stays saturated for over two hours (15-minute
+/// samples): 3,000 requests at once are 400 active and 2,600 queued.
+#[test]
+fn repository_peaks_follow_the_stampede() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mirror-stampede.toml");
+    let dir = run_to(temp.path(), Some(&scenario));
+    let summary = summary(&dir);
+    let value = |name: &str| summary["metrics"][name]["value"].as_f64().unwrap_or_else(|| panic!("{name}"));
+    assert_eq!(value("repository.win-mirror.downloads"), 6_000.0);
+    assert_eq!(value("repository.win-mirror.peak_active_downloads"), 400.0);
+    assert_eq!(value("repository.win-mirror.peak_queued_downloads"), 2_600.0);
+    let peak = value("repository.win-mirror.peak_throughput");
+    assert!((peak - 2_000.0).abs() < 1.0, "peak throughput {peak} Mbit/s");
+    assert_eq!(summary["metrics"]["repository.win-mirror.peak_throughput"]["unit"], "mbps");
+    let (p50, p99) =
+        (value("repository.win-mirror.download_latency.p50"), value("repository.win-mirror.download_latency.p99"));
+    assert!(p50 < p99 && p99 <= value("repository.win-mirror.download_latency.max"));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let charts = charts(&html);
+    for id in ["repository-downloads", "repository-throughput"] {
+        let (_, body) = charts.iter().find(|(i, _)| i == id).unwrap_or_else(|| panic!("no chart {id}"));
+        assert!(has_marks(body), "{id} has no drawn marks");
+    }
+}
+
 #[test]
 fn the_compliance_target_is_read_from_the_scenario_and_checked() {
     let temp = tempfile::tempdir().unwrap();
