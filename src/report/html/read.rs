@@ -98,7 +98,10 @@ impl Results {
     /// Reads `dir`, refusing a directory that lacks a file or has another format.
     pub fn read(dir: &Path) -> Result<Results, ReportError> {
         if !dir.is_dir() {
-            return Err(ReportError::NotResults { dir: dir.to_path_buf(), missing: "the directory itself".into() });
+            return Err(ReportError::NotResults {
+                dir: dir.to_path_buf(),
+                missing: "the directory itself (it does not exist or is not a directory)".into(),
+            });
         }
         let missing: Vec<&str> = REQUIRED.iter().copied().filter(|f| !dir.join(f).is_file()).collect();
         if !missing.is_empty() {
