@@ -36,6 +36,7 @@ pub fn write_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::R
     write_repositories(dir, result)?;
     write_asgs(dir, result)?;
     write_patches(dir, scenario, result)?;
+    write_exposure(dir, result)?;
     write_instance_states(dir, scenario, result)?;
     write_instance_patches(dir, result)?;
     super::table::write_perf(dir, scenario, result)?;
@@ -228,6 +229,25 @@ fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Res
                     &hours_to(2),
                 ])
                 .map_err(csv_error)?;
+        }
+    }
+    writer.flush()
+}
+
+/// `exposure.csv`: the exposure distribution of each patch group at every percentile (and
+/// 99.9), in seconds, for the report's chart.
+fn write_exposure(dir: &Path, result: &RunResult) -> io::Result<()> {
+    let mut writer = csv::Writer::from_path(dir.join("exposure.csv")).map_err(csv_error)?;
+    writer.write_record(["patch_group", "quantile", "seconds"]).map_err(csv_error)?;
+    let quantiles: Vec<f64> = (0..=100).map(|p| p as f64 / 100.0).chain([0.999]).collect();
+    for (group, histogram) in result.world.report_groups.iter().zip(&result.exposure) {
+        if histogram.is_empty() {
+            continue;
+        }
+        let mut rows: Vec<(f64, u64)> = quantiles.iter().map(|&q| (q, histogram.value_at_quantile(q))).collect();
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (q, seconds) in rows {
+            writer.write_record([group.as_str(), &format!("{q}"), &seconds.to_string()]).map_err(csv_error)?;
         }
     }
     writer.flush()

@@ -169,11 +169,11 @@ fn patch_spread_and_final_states_match_the_hand_calculation() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     let group = &summary["patch_groups"][0];
     assert_eq!(group["patch_group"], "prod");
-    assert_eq!(group["exposure_pairs"], 20);
-    assert_eq!(group["exposed_at_end"], 0);
-    assert_eq!(group["compliant_share_day_7"], 1.0);
+    assert_eq!(group["exposure"]["pairs"], 20);
+    assert_eq!(group["exposure"]["open_at_end"], 0);
+    assert_eq!(group["reported"]["end"], 1.0);
     // HdrHistogram keeps three significant digits: 63.47 h within 0.1%.
-    let median = group["exposure_hours_p50"].as_f64().unwrap();
+    let median = group["exposure"]["p50_seconds"].as_f64().unwrap() / 3_600.0;
     assert!((median - 63.4667).abs() < 0.07, "median exposure {median}");
     assert_eq!(summary["stop_reason"], "horizon");
 }

@@ -8,6 +8,7 @@
 //! - `baselines`: export, import from AWS JSON and CloudFormation, explain.
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
+//! - `report`: summary.json's metrics, `patchfleet report`, report.html in headless Chromium.
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
 
 mod aws_shapes;
@@ -18,5 +19,6 @@ mod fidelity;
 mod fleet_dynamics;
 mod hand_calculated;
 mod patch_manager;
+mod report;
 mod support;
 mod windows;
