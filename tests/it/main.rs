@@ -4,11 +4,13 @@
 //! - `fleet_dynamics`: partitions, repository capacity, instance faults.
 //! - `hand_calculated`: a ten-instance scenario whose results are worked out by hand.
 //! - `baselines`: export, import from AWS JSON and CloudFormation, explain.
+//! - `bench_gate`: the benchmark gate's verdicts against tightened, loose and foreign baselines.
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
 
 mod baselines;
+mod bench_gate;
 mod cli;
 mod determinism;
 mod fleet_dynamics;
