@@ -59,7 +59,7 @@ pub struct GateArgs {
     #[arg(long)]
     pub filter: Option<String>,
     /// Compare the measures of this BMF file (an earlier run's output) instead of measuring.
-    #[arg(long, value_name = "BMF_JSON", conflicts_with = "save_baseline")]
+    #[arg(long, value_name = "BMF_JSON", conflicts_with_all = ["save_baseline", "instructions_only", "jobs", "out"])]
     pub compare: Option<PathBuf>,
     /// Callgrind processes run at once (default: one per core). Counts do not depend on it.
     #[arg(long)]
@@ -122,15 +122,12 @@ fn gate(args: &GateArgs) -> Result<u8, Failure> {
     if args.save_baseline && args.filter.is_some() {
         return Err(input("--save-baseline measures the whole suite; drop --filter"));
     }
-    let selected = select(args)?;
-    let baseline = match args.save_baseline {
-        true => None,
-        false => Some(format::read_baseline(&args.baseline).map_err(|e| input(e.0))?),
-    };
+    let baseline =
+        if args.save_baseline { None } else { Some(format::read_baseline(&args.baseline).map_err(|e| input(e.0))?) };
     let current = match &args.compare {
-        Some(path) => format::read_bmf(path).map_err(|e| input(e.0))?,
+        Some(path) => filtered(format::read_bmf(path).map_err(|e| input(e.0))?, args)?,
         None => {
-            let current = measure(&selected, args)?;
+            let current = measure(&select(args)?, args)?;
             format::write_json(&args.out, &current).map_err(failed)?;
             eprintln!("bench gate: measures written to {}", args.out.display());
             current
@@ -140,6 +137,17 @@ fn gate(args: &GateArgs) -> Result<u8, Failure> {
         None => save(args, &current),
         Some(baseline) => Ok(verdict(args, &current, &baseline)),
     }
+}
+
+/// `--compare`: the file's benchmarks that match the filter.
+fn filtered(mut bmf: Bmf, args: &GateArgs) -> Result<Bmf, Failure> {
+    if let Some(filter) = &args.filter {
+        bmf.retain(|name, _| name.contains(filter.as_str()));
+        if bmf.is_empty() {
+            return Err(input(format!("no benchmark of the --compare file matches --filter `{filter}`")));
+        }
+    }
+    Ok(bmf)
 }
 
 /// The measures this run takes: the filter's, and only counted ones with

@@ -36,14 +36,16 @@ fn bmf(counts: &[(&str, f64)]) -> Bmf {
 
 /// Runs the gate's comparison of `current` against `baseline`, both written to `dir`.
 fn gate(dir: &Path, current: &Bmf, baseline: &impl serde::Serialize) -> u8 {
+    gate_with(dir, current, baseline, &[])
+}
+
+fn gate_with(dir: &Path, current: &Bmf, baseline: &impl serde::Serialize, extra: &[&str]) -> u8 {
     let current_path = dir.join("current.json");
     let baseline_path = dir.join("baseline.json");
     write_json(&current_path, current).unwrap();
     write_json(&baseline_path, baseline).unwrap();
-    gate_main(
-        ["gate", "--compare", current_path.to_str().unwrap(), "--baseline", baseline_path.to_str().unwrap()]
-            .map(OsString::from),
-    )
+    let args = ["gate", "--compare", current_path.to_str().unwrap(), "--baseline", baseline_path.to_str().unwrap()];
+    gate_main(args.iter().chain(extra).map(OsString::from))
 }
 
 #[test]
@@ -104,8 +106,10 @@ fn a_rise_beyond_the_tolerance_fails_and_names_the_measure_and_its_change() {
         "regression: engine_hold/pending_1000: 408.0 instructions per operation against 400.0 in the \
          baseline (+2.00%, tolerance 1.00%)"
     );
-    // The same rise passes a loose baseline.
+    // The same rise passes a loose baseline, and is not compared when filtered out.
     assert_eq!(gate(dir.path(), &current, &handmade_baseline(5.0)), 0);
+    assert_eq!(gate_with(dir.path(), &current, &handmade_baseline(1.0), &["--filter", "scan_"]), 0);
+    assert_eq!(gate_with(dir.path(), &current, &handmade_baseline(1.0), &["--filter", "nothing"]), 2);
 }
 
 #[test]
