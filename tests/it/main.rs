@@ -6,6 +6,7 @@
 //! - `fleet_dynamics`: partitions, repository capacity, instance faults.
 //! - `hand_calculated`: a ten-instance scenario whose results are worked out by hand.
 //! - `baselines`: export, import from AWS JSON and CloudFormation, explain.
+//! - `bench_gate`: the benchmark gate's verdicts against tightened, loose and foreign baselines.
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
 //! - `report`: summary.json's metrics, `patchfleet report`, report.html in headless Chromium.
@@ -13,6 +14,7 @@
 
 mod aws_shapes;
 mod baselines;
+mod bench_gate;
 mod cli;
 mod determinism;
 mod fidelity;
