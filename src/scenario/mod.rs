@@ -6,6 +6,7 @@
 //! `Scenario` exists, building and running it cannot fail on account of the file.
 
 mod diagnostic;
+pub mod estimate;
 mod load;
 pub mod schema;
 mod validate;

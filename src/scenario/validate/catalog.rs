@@ -9,6 +9,7 @@ use crate::catalog::{
     APT_PRIORITIES, CatalogDef, Family, GeneratorDef, Os, PatchDef, PatchProperties, ReleaseProcess, StreamDef,
     classifications, severities,
 };
+use crate::limits;
 use crate::scenario::load::FailedSections;
 use crate::scenario::schema::{CatalogSpec, GeneratorSpec, PatchSpec, StreamSpec};
 use crate::time::SimTime;
@@ -30,6 +31,18 @@ pub(super) fn catalogs(
         }
         if spec.products.is_empty() {
             c.error(&format!("{path}.products"), "list at least one PRODUCT value");
+        }
+        if spec.packages > limits::MAX_PACKAGES {
+            c.error(
+                &format!("{path}.packages"),
+                format!("{} packages; a catalog holds at most {}", spec.packages, limits::MAX_PACKAGES),
+            );
+        }
+        if spec.patch.len() as u64 > limits::MAX_PATCHES_PER_CATALOG {
+            c.error(
+                &format!("{path}.patch"),
+                format!("{} patches; a catalog holds at most {}", spec.patch.len(), limits::MAX_PATCHES_PER_CATALOG),
+            );
         }
         if spec.core_packages > spec.packages {
             c.error(
@@ -178,9 +191,7 @@ fn validate_patch(c: &mut Checker, ppath: &str, os: Os, spec: &CatalogSpec, patc
     {
         c.error(&format!("{ppath}.product"), format!("`{product}` is not one of the catalog's products"));
     }
-    if !(patch.download_mb.is_finite() && patch.download_mb >= 0.0) {
-        c.error(&format!("{ppath}.download_mb"), "the download size must be zero or more MB");
-    }
+    c.download_size(&format!("{ppath}.download_mb"), patch.download_mb);
     let props = properties(
         c,
         ppath,
@@ -280,10 +291,10 @@ fn validate_stream(
     );
     c.probability(&format!("{spath}.reboot_share"), stream.reboot_share);
     let [low, high] = stream.download_mb;
-    if !(low.is_finite() && high.is_finite() && 0.0 <= low && low <= high) {
+    if !(0.0..=limits::MAX_DOWNLOAD_MB).contains(&low) || !(low..=limits::MAX_DOWNLOAD_MB).contains(&high) {
         c.error(
             &format!("{spath}.download_mb"),
-            format!("[{low}, {high}] must be a range of sizes with 0 <= low <= high"),
+            format!("[{low}, {high}] must be a range of sizes with 0 <= low <= high <= {} MB", limits::MAX_DOWNLOAD_MB),
         );
     }
     let [short, long] = stream.install_duration;
@@ -314,18 +325,21 @@ fn release_process(
 ) -> Option<ReleaseProcess> {
     match (stream.per_week, &stream.schedule, stream.per_release) {
         (Some(per_week), None, None) => {
-            if !(per_week.is_finite() && per_week >= 0.0) {
-                c.error(&format!("{spath}.per_week"), format!("{per_week} must be zero or more patches a week"));
+            if !(0.0..=limits::MAX_STREAM_RATE).contains(&per_week) {
+                c.error(
+                    &format!("{spath}.per_week"),
+                    format!("{per_week} must be 0 to {} patches a week", limits::MAX_STREAM_RATE),
+                );
                 None
             } else {
                 Some(ReleaseProcess::Poisson { per_week })
             }
         }
         (None, Some(text), Some(per_release)) => {
-            if !(per_release.is_finite() && per_release >= 0.0) {
+            if !(0.0..=limits::MAX_STREAM_RATE).contains(&per_release) {
                 c.error(
                     &format!("{spath}.per_release"),
-                    format!("{per_release} must be zero or more patches a release"),
+                    format!("{per_release} must be 0 to {} patches a release", limits::MAX_STREAM_RATE),
                 );
             }
             schedule(c, &format!("{spath}.schedule"), text, "UTC", None, None, None, backlog_start)
