@@ -13,8 +13,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use patchfleet::report::{WriteError, summary_table, write_results};
-use patchfleet::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
+use patchfleet::limits::{MAX_SCHEDULE_COUNT, MAX_THREADS};
+use patchfleet::report::{WriteError, Written, recover, summary_table, write_results};
+use patchfleet::scenario::estimate::{Budget, estimate};
+use patchfleet::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, ReadError, Scenario};
 use patchfleet::schedule::{ScheduleExpr, WindowSchedule, format_utc, parse_instant};
 
 #[derive(Parser)]
@@ -42,10 +44,20 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
-        /// Worker threads for cohort evaluation (default: one per core). Results do not
-        /// depend on it.
+        /// Worker threads for cohort evaluation (default: one per core; at most 256).
+        /// Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
+        /// Budget for the estimated peak memory, e.g. `8GiB` (default 4GiB).
+        #[arg(long, value_parser = parse_bytes)]
+        max_memory: Option<u64>,
+        /// Budget for the estimated work in units (events plus instances visited), e.g.
+        /// `5e10` (default 1e10). The run also stops there if the estimate was low.
+        #[arg(long, value_parser = parse_count)]
+        max_work: Option<u64>,
+        /// Budget for the estimated size of the results directory, e.g. `10GiB` (default 4GiB).
+        #[arg(long, value_parser = parse_bytes)]
+        max_output: Option<u64>,
     },
     /// Check scenario files and report every problem with its location.
     Validate {
@@ -142,8 +154,14 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Run { scenario, seed, out, force, quiet, threads } => {
-            run(scenario.as_deref(), seed, out, force, quiet, threads)
+        Command::Run { scenario, seed, out, force, quiet, threads, max_memory, max_work, max_output } => {
+            let defaults = Budget::default();
+            let budget = Budget {
+                memory_bytes: max_memory.unwrap_or(defaults.memory_bytes),
+                work: max_work.unwrap_or(defaults.work),
+                output_bytes: max_output.unwrap_or(defaults.output_bytes),
+            };
+            run(scenario.as_deref(), seed, out, force, quiet, threads, budget)
         }
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Scenario { command: ScenarioCommand::Show { scenario } } => show(scenario.as_deref()),
@@ -166,22 +184,88 @@ fn main() -> ExitCode {
 
 /// Reads and validates a scenario, or the embedded default.
 fn load(path: Option<&Path>) -> Result<Scenario, Failure> {
+    load_text(path).map(|(scenario, _)| scenario)
+}
+
+/// Reads and validates a scenario, or the embedded default, and keeps its text (to locate
+/// what the estimate names).
+fn load_text(path: Option<&Path>) -> Result<(Scenario, String), Failure> {
     let (name, text) = match path {
         None => (DEFAULT_SCENARIO_NAME.to_string(), DEFAULT_SCENARIO.to_string()),
         Some(path) => {
             let name = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::input(format!("{name}: cannot read the scenario: {e}")))?;
+            let text = scenario::read_text(path).map_err(|error| {
+                let separator = if matches!(error, ReadError::NotUtf8 { .. }) { ":" } else { ": " };
+                Failure::input(format!("{name}{separator}{error}\nerror: {name} is not a valid scenario"))
+            })?;
             (name, text)
         }
     };
-    scenario::load(&name, &text).map_err(|diagnostics| {
+    let scenario = scenario::load(&name, &text).map_err(|diagnostics| {
         let count = diagnostics.0.len();
         Failure::input(format!(
             "{diagnostics}\nerror: {name} is not a valid scenario ({count} problem{})",
             if count == 1 { "" } else { "s" }
         ))
-    })
+    })?;
+    Ok((scenario, text))
+}
+
+/// A byte count: digits (or a decimal such as `1.5`) with an optional binary unit `K`, `M`,
+/// `G`, `T` (`KiB`, `GB` and the like are read the same way).
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let scale: f64 = match unit.to_ascii_uppercase().trim_end_matches('B').trim_end_matches('I') {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("`{text}`: unknown unit `{unit}`; use K, M, G or T (binary), e.g. 8GiB")),
+    };
+    amount(text, number, scale)
+}
+
+/// A count: digits, underscores allowed, or a decimal with an exponent such as `5e10`.
+fn parse_count(text: &str) -> Result<u64, String> {
+    amount(text, &text.trim().replace('_', ""), 1.0)
+}
+
+fn amount(text: &str, number: &str, scale: f64) -> Result<u64, String> {
+    let value: f64 = number.trim().parse().map_err(|_| format!("`{text}` is not a number"))?;
+    let value = value * scale;
+    if !(value.is_finite() && (1.0..=u64::MAX as f64).contains(&value)) {
+        return Err(format!("`{text}` must be at least 1 and at most {}", u64::MAX));
+    }
+    Ok(value as u64)
+}
+
+/// Refuses a scenario whose estimate is over `budget`, naming what drives each excess and
+/// where it is written.
+fn check_budget(scenario: &Scenario, text: &str, budget: &Budget) -> Result<(), Failure> {
+    let estimate = estimate(scenario);
+    let over = estimate.over(budget);
+    if over.is_empty() {
+        return Ok(());
+    }
+    let name = &scenario.source_name;
+    let mut message = String::new();
+    for excess in &over {
+        message.push_str(&format!("{name}: {excess}\n"));
+        let total = excess.estimate.max(1) as f64;
+        for driver in &excess.drivers {
+            let place = match scenario::locate(text, &driver.path) {
+                Some((line, column)) if !driver.path.is_empty() => format!("{name}:{line}:{column}: {}: ", driver.path),
+                _ => format!("{name}: "),
+            };
+            let share = 100.0 * driver.amount / total;
+            message.push_str(&format!("  {place}{} ({share:.0}% of the estimate)\n", driver.what));
+        }
+    }
+    message.push_str(&format!("estimate:\n{estimate}\nerror: {name} is over its resource budget; nothing was run"));
+    Err(Failure::input(message))
 }
 
 fn progress_hidden(quiet: bool) -> bool {
@@ -195,12 +279,18 @@ fn run(
     force: bool,
     quiet: bool,
     threads: Option<usize>,
+    budget: Budget,
 ) -> Result<(), Failure> {
-    let scenario = load(path)?;
+    if let Some(threads) = threads
+        && !(1..=MAX_THREADS).contains(&threads)
+    {
+        return Err(Failure::input(format!(
+            "--threads {threads}: give 1 to {MAX_THREADS} threads (limits::MAX_THREADS); results do not depend on it"
+        )));
+    }
+    let (scenario, text) = load_text(path)?;
+    check_budget(&scenario, &text, &budget)?;
     if let Some(threads) = threads {
-        if threads == 0 {
-            return Err(Failure::input("--threads must be at least 1"));
-        }
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build_global()
@@ -208,6 +298,11 @@ fn run(
     }
     let seed = seed.unwrap_or(scenario.seed);
     let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
+    // Leftovers of killed runs go first, so that the check below sees the directory as the
+    // last complete run left it.
+    let recovered =
+        recover(&dir).map_err(|e| Failure::input(format!("cannot clean up beside {}: {e}", dir.display())))?;
+    say_recovered(&recovered);
     // Refuse early, before minutes of simulation, if the directory would be refused later.
     if !force && std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
         return Err(Failure::input(format!(
@@ -230,33 +325,50 @@ fn run(
         bar
     };
     let clock_start = patchfleet::metrics::now_ns();
-    let result = patchfleet::run::run(&scenario, seed, |now, events| {
+    let result = patchfleet::run::run_within(&scenario, seed, budget.work, |now, events| {
         let elapsed = (patchfleet::metrics::now_ns() - clock_start) as f64 / 1e9;
         bar.set_position(now.since(start).as_secs().max(0) as u64);
         bar.set_message(format!("{}  {:.0} events/s", &now.to_rfc3339()[..16], events as f64 / elapsed.max(1e-9)));
     })
     .map_err(|message| Failure::input(format!("{}: {message}", scenario.source_name)))?;
     bar.finish_and_clear();
-    write_results(&dir, force, &scenario, &result).map_err(|error| match error {
+    let written = write_results(&dir, force, &scenario, &result).map_err(|error| match error {
         WriteError::NotEmpty(_) => Failure::input(error.to_string()),
         WriteError::Io { .. } => Failure::input(error.to_string()),
     })?;
+    say_recovered(&written);
     let mut stdout = std::io::stdout().lock();
     let table = summary_table(&scenario, &result);
     let _ = writeln!(stdout, "{table}results: {}", dir.display());
     Ok(())
 }
 
+/// Tells what recovery did: leftovers of dead processes removed, a replacement undone.
+fn say_recovered(written: &Written) {
+    if let Some(restored) = &written.restored {
+        eprintln!("restored {} from an interrupted replacement", restored.display());
+    }
+    for stale in &written.removed_stale {
+        eprintln!("removed {}: left by a process that no longer exists", stale.display());
+    }
+}
+
 fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
     let mut invalid = 0;
     for path in paths {
         match load(Some(path)) {
-            Ok(scenario) => println!(
-                "{}: ok ({} instances, {} windows)",
-                path.display(),
-                scenario.groups.iter().map(|g| g.count as u64).sum::<u64>(),
-                scenario.windows.len()
-            ),
+            Ok(scenario) => {
+                let estimate = estimate(&scenario);
+                println!(
+                    "{}: ok ({} instances, {} windows)\n{estimate}",
+                    path.display(),
+                    scenario.groups.iter().map(|g| g.count as u64).sum::<u64>(),
+                    scenario.windows.len()
+                );
+                for excess in estimate.over(&Budget::default()) {
+                    println!("  note: {excess}; `patchfleet run` shows what drives it");
+                }
+            }
             Err(failure) => {
                 eprintln!("{}", failure.message);
                 invalid += 1;
@@ -340,6 +452,9 @@ fn schedule(
 ) -> Result<(), Failure> {
     let instant =
         |flag: &str, text: &str| parse_instant(text).map_err(|e| Failure::input(format!("--{flag} `{text}`: {e}")));
+    if count > MAX_SCHEDULE_COUNT {
+        return Err(Failure::input(format!("--count {count}: at most {MAX_SCHEDULE_COUNT} instants")));
+    }
     let after = instant("after", after)?;
     let start_date = start_date.map(|t| instant("start-date", t)).transpose()?;
     let end_date = end_date.map(|t| instant("end-date", t)).transpose()?;

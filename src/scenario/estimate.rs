@@ -177,11 +177,12 @@ pub fn hard_limits(scenario: &Scenario) -> Vec<(String, String)> {
     if initial + launched > limits::MAX_INSTANCES as f64 {
         let top = counts.launches.iter().max_by(|a, b| a.amount.total_cmp(&b.amount));
         let path = top.map_or("instance_group".to_string(), |d| d.path.clone());
-        let why = top.map_or(String::new(), |d| format!(" ({})", d.what));
+        let why =
+            top.map_or(String::new(), |d| if d.what.is_empty() { String::new() } else { format!(", {}", d.what) });
         problems.push((
             path,
             format!(
-                "about {} instances over the run ({} at the start, {} launched{why}); a run holds at most {} \
+                "about {} instances over the run: {} at the start, {} launched{why}; a run holds at most {} \
                  (limits::MAX_INSTANCES)",
                 fmt_count(initial + launched),
                 fmt_count(initial),

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use load::SECTIONS;
+pub use load::{ReadError, SECTIONS, decode_text, locate, read_text};
 
 use crate::baseline::BaselineDef;
 use crate::catalog::{CatalogDef, Os};

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::Checker;
 use super::window::schedule;
+use super::{Checker, num};
 use crate::catalog::{
     APT_PRIORITIES, CatalogDef, Family, GeneratorDef, Os, PatchDef, PatchProperties, ReleaseProcess, StreamDef,
     classifications, severities,
@@ -294,7 +294,12 @@ fn validate_stream(
     if !(0.0..=limits::MAX_DOWNLOAD_MB).contains(&low) || !(low..=limits::MAX_DOWNLOAD_MB).contains(&high) {
         c.error(
             &format!("{spath}.download_mb"),
-            format!("[{low}, {high}] must be a range of sizes with 0 <= low <= high <= {} MB", limits::MAX_DOWNLOAD_MB),
+            format!(
+                "[{}, {}] must be a range of sizes with 0 <= low <= high <= {} MB",
+                num(low),
+                num(high),
+                limits::MAX_DOWNLOAD_MB
+            ),
         );
     }
     let [short, long] = stream.install_duration;
@@ -328,7 +333,7 @@ fn release_process(
             if !(0.0..=limits::MAX_STREAM_RATE).contains(&per_week) {
                 c.error(
                     &format!("{spath}.per_week"),
-                    format!("{per_week} must be 0 to {} patches a week", limits::MAX_STREAM_RATE),
+                    format!("{} must be 0 to {} patches a week", num(per_week), limits::MAX_STREAM_RATE),
                 );
                 None
             } else {
@@ -339,7 +344,7 @@ fn release_process(
             if !(0.0..=limits::MAX_STREAM_RATE).contains(&per_release) {
                 c.error(
                     &format!("{spath}.per_release"),
-                    format!("{per_release} must be 0 to {} patches a release", limits::MAX_STREAM_RATE),
+                    format!("{} must be 0 to {} patches a release", num(per_release), limits::MAX_STREAM_RATE),
                 );
             }
             schedule(c, &format!("{spath}.schedule"), text, "UTC", None, None, None, backlog_start)

@@ -46,7 +46,7 @@ impl Checker<'_, '_, '_> {
 
     fn probability(&mut self, path: &str, value: f64) {
         if !(0.0..=1.0).contains(&value) {
-            self.error(path, format!("{value} is not a probability; it must lie in [0, 1]"));
+            self.error(path, format!("{} is not a probability; it must lie in [0, 1]", num(value)));
         }
     }
 
@@ -57,7 +57,8 @@ impl Checker<'_, '_, '_> {
             self.error(
                 path,
                 format!(
-                    "{mbps} is not a bandwidth in Mbit/s; it must lie in [{MIN_BANDWIDTH_MBPS}, {MAX_BANDWIDTH_MBPS:e}]"
+                    "{} is not a bandwidth in Mbit/s; it must lie in [{MIN_BANDWIDTH_MBPS}, {MAX_BANDWIDTH_MBPS:e}]",
+                    num(mbps)
                 ),
             );
         }
@@ -67,7 +68,7 @@ impl Checker<'_, '_, '_> {
     fn download_size(&mut self, path: &str, megabytes: f64) {
         let max = crate::limits::MAX_DOWNLOAD_MB;
         if !(0.0..=max).contains(&megabytes) {
-            self.error(path, format!("{megabytes} is not a download size; it must lie in [0, {max}] MB"));
+            self.error(path, format!("{} is not a download size; it must lie in [0, {max}] MB", num(megabytes)));
         }
     }
 
@@ -81,6 +82,11 @@ impl Checker<'_, '_, '_> {
             );
         }
     }
+}
+
+/// A user's number for a message: as written when ordinary, in exponent form when huge.
+fn num(value: f64) -> String {
+    if value.is_finite() && value.abs() < 1e15 { format!("{value}") } else { format!("{value:e}") }
 }
 
 fn unique<'n>(checker: &mut Checker, section: &str, names: impl Iterator<Item = &'n str>) {
