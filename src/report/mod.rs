@@ -252,13 +252,26 @@ fn process_exists(_: u32) -> bool {
 }
 
 /// A hook for `tests/it/reliability.rs`: with `PATCHFLEET_TEST_ABORT_AT=STEP` in the
-/// environment, the process aborts (as a kill would end it) when it reaches that step of
-/// [`write_results`]. Nothing else reads the variable.
+/// environment, the process kills itself (SIGKILL: no clean-up, no core file) when it
+/// reaches that step of [`write_results`]. Nothing else reads the variable.
 mod test_hook {
     pub(super) fn step(name: &str) {
         if std::env::var_os("PATCHFLEET_TEST_ABORT_AT").is_some_and(|v| v == name) {
-            std::process::abort();
+            kill_self();
         }
+    }
+
+    #[cfg(unix)]
+    fn kill_self() {
+        // SAFETY: sends a signal to this very process; no memory is involved.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn kill_self() {
+        std::process::abort();
     }
 }
 

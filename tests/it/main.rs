@@ -7,6 +7,7 @@
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
+//! - `reliability`: the bad-input corpus, the resource estimate, recovery, fuzzing.
 
 mod baselines;
 mod cli;
@@ -14,5 +15,6 @@ mod determinism;
 mod fleet_dynamics;
 mod hand_calculated;
 mod patch_manager;
+mod reliability;
 mod support;
 mod windows;
