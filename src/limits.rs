@@ -54,6 +54,10 @@ pub const MAX_BANDWIDTH_MBPS: f64 = 1e9;
 /// Concurrent connections of one repository.
 pub const MAX_CONNECTIONS: u32 = 1_000_000;
 
+/// Any duration in a scenario (100 years): sums of instants and durations then stay far
+/// from the ends of `i64` seconds and within the calendar of the time-zone database.
+pub const MAX_DURATION_DAYS: i64 = 36_600;
+
 /// The simulated period.
 pub const MAX_HORIZON_DAYS: i64 = 3_660;
 

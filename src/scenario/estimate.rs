@@ -285,8 +285,8 @@ pub(crate) fn fires(schedule: &WindowSchedule, from: SimTime, until: SimTime) ->
         count += 1;
         after = fire;
         if count == COUNTED_FIRES {
-            let covered = (fire - from.0).max(1) as f64;
-            return count as f64 * (until.0 - from.0) as f64 / covered;
+            let covered = (fire as f64 - from.0 as f64).max(1.0);
+            return count as f64 * (until.0 as f64 - from.0 as f64) / covered;
         }
     }
     count as f64
@@ -295,7 +295,7 @@ pub(crate) fn fires(schedule: &WindowSchedule, from: SimTime, until: SimTime) ->
 fn sample_count(scenario: &Scenario) -> u64 {
     let interval = scenario.sample_interval.0.max(1);
     // Every interval from the start, days 7 and 14, and the last sample at the stop.
-    ((scenario.horizon.0 + interval - 1) / interval + 3) as u64
+    (scenario.horizon.0.max(0) as u64).div_ceil(interval as u64) + 3
 }
 
 fn weeks(duration: SimDuration) -> f64 {
@@ -331,7 +331,7 @@ fn catalog_counts(scenario: &Scenario, counts: &mut Counts) {
                 let path = format!("catalog[{c}].generator.stream[{s}]");
                 let (expected, during, what, key) = match &stream.process {
                     crate::catalog::ReleaseProcess::Poisson { per_week } => {
-                        let all = per_week * weeks(end.since(from));
+                        let all = per_week * (end.0 as f64 - from.0 as f64) / SimDuration::days(7).0 as f64;
                         let during = per_week * weeks(scenario.horizon);
                         (all, during, format!("{per_week} a week"), "per_week")
                     }
