@@ -58,6 +58,12 @@ pub const MAX_CONNECTIONS: u32 = 1_000_000;
 /// from the ends of `i64` seconds and within the calendar of the time-zone database.
 pub const MAX_DURATION_DAYS: i64 = 36_600;
 
+/// Targets in one list, and values in one target (AWS's own limits for Targets and
+/// Target.Values). They also keep target resolution linear in the fleet: an instance is
+/// compared with at most this many ids.
+pub const MAX_TARGETS: usize = 5;
+pub const MAX_TARGET_VALUES: usize = 50;
+
 /// The simulated period.
 pub const MAX_HORIZON_DAYS: i64 = 3_660;
 

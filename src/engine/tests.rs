@@ -133,13 +133,13 @@ fn charged_work_stops_a_run_whose_events_are_few_but_heavy() {
 #[test]
 fn a_model_may_stop_the_run_after_the_current_event() {
     let mut scheduler = Scheduler::new(SimTime(0));
-    for event in [1, 5, 2] {
-        scheduler.schedule(SimTime(event as i64), event);
+    for (t, event) in [1, 5, 2].into_iter().enumerate() {
+        scheduler.schedule(SimTime(t as i64), event);
     }
     let mut model = Charger { seen: vec![] };
     let outcome = run(&mut model, &mut scheduler, limits(100, 100), 1, |_, _| {});
     assert_eq!(model.seen, vec![1, 5]);
     assert_eq!(outcome.stop_reason, StopReason::CapacityLimit);
-    assert_eq!(outcome.stopped_at, SimTime(5));
+    assert_eq!(outcome.stopped_at, SimTime(1));
     assert_eq!(outcome.work, 2 + 6);
 }

@@ -23,7 +23,7 @@ use crate::window::Target;
 
 /// Bytes an instance keeps whatever its catalog: group, reports, flags, timers and the
 /// vectors' headers (about 200), with the slack of vectors that grow by doubling.
-const INSTANCE_BYTES: f64 = 320.0;
+const INSTANCE_BYTES: f64 = 360.0;
 /// Bytes per patch of a catalog: the patch with its strings, its id in the lookup table,
 /// its progress thresholds and its pending `Release` event.
 const PATCH_BYTES: f64 = 400.0;
@@ -33,7 +33,7 @@ const APPROVAL_BYTES: f64 = 80.0;
 const SAMPLE_BYTES: f64 = 160.0;
 /// Bytes per execution record and per pending invocation.
 const EXECUTION_BYTES: f64 = 200.0;
-const INVOCATION_BYTES: f64 = 48.0;
+const INVOCATION_BYTES: f64 = 80.0;
 /// Bytes per down interval of a link.
 const LINK_INTERVAL_BYTES: f64 = 16.0;
 /// The process before any scenario: binary, allocator, thread stacks.
@@ -413,7 +413,10 @@ fn targets_of(scenario: &Scenario, counts: &Counts, targets: &[Target]) -> f64 {
 
 fn work(scenario: &Scenario, counts: &Counts, e: &mut Estimate) -> Vec<Driver> {
     let (start, end) = (scenario.start, scenario.end());
-    let fleet: f64 = counts.group_peak.iter().sum();
+    // Passes over the fleet visit every instance created so far, terminated ones too: on
+    // average the peak plus half of those launched beyond it.
+    let peak: f64 = counts.group_peak.iter().sum();
+    let fleet = peak + (e.instances_ever as f64 - peak).max(0.0) / 2.0;
     let mut drivers = Vec::new();
     let mut events = 0.0;
     let mut invocations = 0.0;
@@ -465,7 +468,7 @@ fn work(scenario: &Scenario, counts: &Counts, e: &mut Estimate) -> Vec<Driver> {
     }
     for (c, in_run) in counts.released_in_run.iter().enumerate() {
         let baselines = scenario.baselines.iter().filter(|b| b.os == scenario.catalogs[c].os).count() as f64;
-        let approvals = counts.patches[c] * baselines;
+        let approvals = in_run * baselines;
         events += in_run + approvals;
         let what = format!("{in_run:.0} releases during the run, {approvals:.0} approvals");
         drivers.push(driver(format!("catalog[{c}]"), what, in_run + approvals));
@@ -475,7 +478,9 @@ fn work(scenario: &Scenario, counts: &Counts, e: &mut Estimate) -> Vec<Driver> {
     drivers.push(driver("location", format!("{links:.0} link failures"), links));
     e.invocations = invocations as u64;
     e.cohort_evaluations = cohort as u64;
-    e.events = (events + invocations * 2.0) as u64;
+    // An invocation is one event, two with a download from a repository.
+    let per_invocation = if scenario.network.repositories.is_empty() { 1.0 } else { 2.0 };
+    e.events = (events + invocations * per_invocation) as u64;
     drivers
 }
 

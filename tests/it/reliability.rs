@@ -104,6 +104,7 @@ fn directory_bytes(dir: &Path) -> u64 {
 /// Asserts `estimate / measured` lies within `[1 / factor, factor]`.
 fn within(what: &str, estimate: f64, measured: f64, factor: f64) {
     let ratio = estimate / measured;
+    eprintln!("{what}: estimated {estimate:.0}, measured {measured:.0}, ratio {ratio:.2}");
     assert!(
         (1.0 / factor..=factor).contains(&ratio),
         "{what}: estimated {estimate}, measured {measured} (ratio {ratio:.2}, allowed factor {factor})"
