@@ -64,6 +64,11 @@ pub const MAX_DURATION_DAYS: i64 = 36_600;
 pub const MAX_TARGETS: usize = 5;
 pub const MAX_TARGET_VALUES: usize = 50;
 
+/// Versions of one image a pipeline bakes from the first bake to the end of the run (an
+/// hourly pipeline over ten years is 87,600): each is kept with its bake instant, and each
+/// version instances launch from caches its patch set.
+pub const MAX_IMAGE_VERSIONS: f64 = 100_000.0;
+
 /// The simulated period.
 pub const MAX_HORIZON_DAYS: i64 = 3_660;
 

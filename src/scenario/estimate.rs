@@ -172,6 +172,20 @@ pub fn hard_limits(scenario: &Scenario) -> Vec<(String, String)> {
             ));
         }
     }
+    for (index, image) in scenario.images.iter().enumerate() {
+        let versions = image_versions(scenario, image);
+        if versions > limits::MAX_IMAGE_VERSIONS {
+            problems.push((
+                format!("image[{index}].rebake_every"),
+                format!(
+                    "about {} versions from the first bake to the end of the run; an image has at most {} \
+                     (limits::MAX_IMAGE_VERSIONS)",
+                    fmt_count(versions),
+                    fmt_count(limits::MAX_IMAGE_VERSIONS)
+                ),
+            ));
+        }
+    }
     let initial: f64 = scenario.groups.iter().map(|g| g.count as f64).sum();
     let launched: f64 = counts.launches.iter().map(|d| d.amount).sum();
     if initial + launched > limits::MAX_INSTANCES as f64 {
@@ -393,6 +407,12 @@ fn asg_launches(scenario: &Scenario, asg: &crate::fleet::AsgDef, peak: f64) -> (
     (launches, what.join(", "))
 }
 
+/// Versions an image pipeline bakes from its first bake to the end of the run.
+fn image_versions(scenario: &Scenario, image: &crate::fleet::ImageDef) -> f64 {
+    let every = image.rebake_every.map_or(f64::INFINITY, |d| d.0.max(1) as f64);
+    1.0 + ((scenario.end().0 as f64 - image.baked.0 as f64) / every).max(0.0).floor()
+}
+
 /// Instances a target list reaches at the peak: whole groups by tags, listed ids by count.
 fn targets_of(scenario: &Scenario, counts: &Counts, targets: &[Target]) -> f64 {
     let mut reached = 0.0;
@@ -473,6 +493,18 @@ fn work(scenario: &Scenario, counts: &Counts, e: &mut Estimate) -> Vec<Driver> {
         let what = format!("{in_run:.0} releases during the run, {approvals:.0} approvals");
         drivers.push(driver(format!("catalog[{c}]"), what, in_run + approvals));
     }
+    for (index, image) in scenario.images.iter().enumerate() {
+        let bakes = image_versions(scenario, image);
+        events += bakes;
+        drivers.push(driver(format!("image[{index}].rebake_every"), format!("{bakes:.0} bakes"), bakes));
+    }
+    for (index, asg) in scenario.auto_scaling_groups.iter().enumerate() {
+        let actions: f64 = asg.scheduled_actions.iter().map(|a| fires(&a.schedule, start, end)).sum();
+        let hourly = if asg.demand_amplitude > 0.0 { scenario.horizon.0 as f64 / 3_600.0 } else { 0.0 };
+        events += actions + hourly;
+        let what = format!("{actions:.0} scheduled actions, {hourly:.0} hourly re-evaluations");
+        drivers.push(driver(format!("auto_scaling_group[{index}]"), what, actions + hourly));
+    }
     let links = link_intervals(scenario);
     events += links;
     drivers.push(driver("location", format!("{links:.0} link failures"), links));
@@ -546,6 +578,15 @@ fn memory(scenario: &Scenario, counts: &Counts, e: &Estimate) -> Vec<Driver> {
         executions * EXECUTION_BYTES + invocations_at_once * INVOCATION_BYTES,
     ));
     drivers.push(driver("location", "link failures", link_intervals(scenario) * LINK_INTERVAL_BYTES));
+    let launches: f64 = counts.launches.iter().map(|d| d.amount).sum();
+    for (index, image) in scenario.images.iter().enumerate() {
+        let versions = image_versions(scenario, image);
+        // Every version is kept; each one instances launch from caches a patch set per profile.
+        let cached = versions.min(launches) * scenario.profiles.len() as f64;
+        let patches = counts.patches.iter().copied().fold(0.0, f64::max);
+        let bytes = versions * 8.0 + cached * (INSTANCE_BYTES + bitset_bytes(patches));
+        drivers.push(driver(format!("image[{index}].rebake_every"), format!("{versions:.0} versions"), bytes));
+    }
     drivers
 }
 
