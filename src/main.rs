@@ -3,7 +3,9 @@
 //! Exit codes: 0 success; 1 a failure of the run itself (for example a write error after
 //! validation); 2 invalid input: a scenario that does not validate, an argument that does
 //! not parse, an output directory that is not empty (without `--force`) or not writable.
-//! stdout carries the results (tables, JSON, schedule instants); messages go to stderr.
+//! stdout carries the results (tables, JSON, schedule instants); messages go to stderr. A
+//! closed stdout or stderr (`patchfleet validate ... | head -1`) ends output quietly: every
+//! write ignores its error rather than panicking as `println!` would.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -176,7 +178,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("{}", failure.message);
+            let _ = writeln!(std::io::stderr(), "{}", failure.message);
             ExitCode::from(failure.code)
         }
     }
@@ -346,10 +348,10 @@ fn run(
 /// Tells what recovery did: leftovers of dead processes removed, a replacement undone.
 fn say_recovered(written: &Written) {
     if let Some(restored) = &written.restored {
-        eprintln!("restored {} from an interrupted replacement", restored.display());
+        let _ = writeln!(std::io::stderr(), "restored {} from an interrupted replacement", restored.display());
     }
     for stale in &written.removed_stale {
-        eprintln!("removed {}: left by a process that no longer exists", stale.display());
+        let _ = writeln!(std::io::stderr(), "removed {}: left by a process that no longer exists", stale.display());
     }
 }
 
@@ -359,18 +361,19 @@ fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
         match load(Some(path)) {
             Ok(scenario) => {
                 let estimate = estimate(&scenario);
-                println!(
+                let _ = writeln!(
+                    std::io::stdout(),
                     "{}: ok ({} instances, {} windows)\n{estimate}",
                     path.display(),
                     scenario.groups.iter().map(|g| g.count as u64).sum::<u64>(),
                     scenario.windows.len()
                 );
                 for excess in estimate.over(&Budget::default()) {
-                    println!("  note: {excess}; `patchfleet run` shows what drives it");
+                    let _ = writeln!(std::io::stdout(), "  note: {excess}; `patchfleet run` shows what drives it");
                 }
             }
             Err(failure) => {
-                eprintln!("{}", failure.message);
+                let _ = writeln!(std::io::stderr(), "{}", failure.message);
                 invalid += 1;
             }
         }
@@ -385,7 +388,7 @@ fn show(path: Option<&Path>) -> Result<(), Failure> {
     let scenario = load(path)?;
     let text = toml::to_string_pretty(&scenario.effective)
         .map_err(|e| Failure { code: 1, message: format!("cannot print the scenario: {e}") })?;
-    print!("{text}");
+    let _ = write!(std::io::stdout(), "{text}");
     Ok(())
 }
 
@@ -437,7 +440,7 @@ fn export(name: &str, path: Option<&Path>) -> Result<(), Failure> {
     let (scenario, index) = load_with_baseline(name, path)?;
     let request = patchfleet::baseline::aws_json::create_patch_baseline_request(&scenario.baselines[index]);
     let text = serde_json::to_string_pretty(&request).map_err(|e| Failure { code: 1, message: e.to_string() })?;
-    println!("{text}");
+    let _ = writeln!(std::io::stdout(), "{text}");
     Ok(())
 }
 

@@ -209,3 +209,21 @@ fn a_retired_directory_of_a_dead_process_is_put_back() {
     assert_eq!(deterministic_files(&dir), old);
     assert_eq!(leftovers(parent.path()), Vec::<String>::new());
 }
+
+/// `patchfleet validate ... | head -1`: a closed stdout ends the output quietly instead of
+/// panicking in `println!`.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let mut child = patchfleet()
+        .args(["validate", data("ten-instances.toml").to_str().unwrap()])
+        .args(std::iter::repeat_n(data("ten-instances.toml"), 200))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
