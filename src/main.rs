@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use patchfleet::limits::{MAX_SCHEDULE_COUNT, MAX_THREADS};
 use patchfleet::report::{WriteError, Written, recover, summary_table, write_results};
 use patchfleet::scenario::estimate::{Budget, estimate};
-use patchfleet::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, ReadError, Scenario};
+use patchfleet::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
 use patchfleet::schedule::{ScheduleExpr, WindowSchedule, format_utc, parse_instant};
 
 #[derive(Parser)]
@@ -197,8 +197,7 @@ fn load_text(path: Option<&Path>) -> Result<(Scenario, String), Failure> {
         Some(path) => {
             let name = path.display().to_string();
             let text = scenario::read_text(path).map_err(|error| {
-                let separator = if matches!(error, ReadError::NotUtf8 { .. }) { ":" } else { ": " };
-                Failure::input(format!("{name}{separator}{error}\nerror: {name} is not a valid scenario"))
+                Failure::input(format!("{}\nerror: {name} is not a valid scenario", error.located(&name)))
             })?;
             (name, text)
         }

@@ -286,6 +286,15 @@ impl std::fmt::Display for ReadError {
     }
 }
 
+impl ReadError {
+    /// The message prefixed by the file's name: `name:line:column: ...` for a bad byte,
+    /// `name: ...` otherwise.
+    pub fn located(&self, name: &str) -> String {
+        let separator = if matches!(self, ReadError::NotUtf8 { .. }) { ":" } else { ": " };
+        format!("{name}{separator}{self}")
+    }
+}
+
 /// Reads a whole text file: at most `limits::MAX_SCENARIO_BYTES`, and UTF-8.
 pub fn read_text(path: &std::path::Path) -> Result<String, ReadError> {
     use std::io::Read;

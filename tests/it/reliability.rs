@@ -227,3 +227,50 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
+
+/// The work budget also holds at run time: a run stops at `work_limit` once its events and
+/// the instances they visited reach it.
+#[test]
+fn the_work_budget_stops_a_run_that_goes_beyond_it() {
+    let text = std::fs::read_to_string(data("ten-instances.toml")).unwrap();
+    let scenario = patchfleet::scenario::load("ten-instances.toml", &text).unwrap();
+    let full = patchfleet::run::run(&scenario, 7, |_, _| {}).unwrap();
+    assert_eq!(full.outcome.stop_reason.as_str(), "horizon");
+    let limited = patchfleet::run::run_within(&scenario, 7, 100, |_, _| {}).unwrap();
+    assert_eq!(limited.outcome.stop_reason.as_str(), "work_limit");
+    // It stops at the first event boundary at or past the budget; the heaviest event, a
+    // scan tick, costs 1 + 10 (resolving over the fleet) + 10 (its targets) units.
+    assert!((100..=120).contains(&limited.outcome.work), "{}", limited.outcome.work);
+    assert!(limited.outcome.events_processed < full.outcome.events_processed);
+}
+
+/// `run` refuses a scenario over a budget, naming what drives it with its place, and runs it
+/// once the flag raises the budget.
+#[test]
+fn a_budget_flag_refuses_a_run_and_a_larger_one_lets_it_through() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("r");
+    let scenario = data("ten-instances.toml");
+    let refused = patchfleet()
+        .args(["run", scenario.to_str().unwrap(), "-q", "--max-output", "1K", "--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("estimated output 26.0 KiB is over the budget of 1.0 KiB (raise it with --max-output)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ten-instances.toml:55:1: instance_group: 10 instances"), "{stderr}");
+    assert!(!dir.exists());
+    let accepted = patchfleet()
+        .args(["run", scenario.to_str().unwrap(), "-q", "--max-output", "1MiB", "--max-work", "1e4", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(accepted.status.success(), "{}", text(&accepted.stderr));
+    assert!(dir.join("summary.json").exists());
+    let bad = patchfleet().args(["run", "--max-memory", "8XB"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("unknown unit `XB`"), "{}", text(&bad.stderr));
+}

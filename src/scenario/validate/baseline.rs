@@ -112,7 +112,7 @@ fn import_baseline(
     let text = match crate::scenario::read_text(&file) {
         Ok(text) => text,
         Err(error) => {
-            c.error(&ipath, format!("{}: {error}", file.display()));
+            c.error(&ipath, error.located(&file.display().to_string()));
             return None;
         }
     };
