@@ -431,37 +431,64 @@ fn targets_of(scenario: &Scenario, counts: &Counts, targets: &[Target]) -> f64 {
     (reached + listed as f64).min(counts.group_peak.iter().sum())
 }
 
+/// Work as it is summed: its drivers, and the events, invocations and cohort evaluations.
+struct WorkSum {
+    drivers: Vec<Driver>,
+    events: f64,
+    invocations: f64,
+    cohort: f64,
+    /// Instances a pass over the fleet visits.
+    fleet: f64,
+}
+
+impl WorkSum {
+    fn add(&mut self, path: impl Into<String>, what: String, work: f64, events: f64) {
+        self.drivers.push(driver(path, what, work));
+        self.events += events;
+    }
+}
+
 fn work(scenario: &Scenario, counts: &Counts, e: &mut Estimate) -> Vec<Driver> {
-    let (start, end) = (scenario.start, scenario.end());
     // Passes over the fleet visit every instance created so far, terminated ones too: on
     // average the peak plus half of those launched beyond it.
     let peak: f64 = counts.group_peak.iter().sum();
     let fleet = peak + (e.instances_ever as f64 - peak).max(0.0) / 2.0;
-    let mut drivers = Vec::new();
-    let mut events = 0.0;
-    let mut invocations = 0.0;
-    let mut cohort = 0.0;
+    let mut sum = WorkSum { drivers: Vec::new(), events: 0.0, invocations: 0.0, cohort: 0.0, fleet };
     let samples = e.samples as f64;
-    drivers.push(driver(
+    sum.add(
         "scenario.sample_interval",
         format!("{samples} samples over {fleet:.0} instances"),
         samples * (1.0 + fleet),
-    ));
-    events += samples;
+        samples,
+    );
+    operation_work(scenario, counts, &mut sum);
+    background_work(scenario, counts, &mut sum);
+    e.invocations = sum.invocations as u64;
+    e.cohort_evaluations = sum.cohort as u64;
+    // An invocation is one event, two with a download from a repository.
+    let per_invocation = if scenario.network.repositories.is_empty() { 1.0 } else { 2.0 };
+    e.events = (sum.events + sum.invocations * per_invocation) as u64;
+    sum.drivers
+}
+
+/// Associations and windows: a tick resolves targets over the fleet, then scans them as a
+/// cohort or dispatches an invocation to each.
+fn operation_work(scenario: &Scenario, counts: &Counts, sum: &mut WorkSum) {
+    let (start, end) = (scenario.start, scenario.end());
+    let fleet = sum.fleet;
     for (index, association) in scenario.associations.iter().enumerate() {
-        let ticks =
-            fires(&association.schedule, start, end) + if association.wait_for_first_interval { 0.0 } else { 1.0 };
+        let at_creation = if association.wait_for_first_interval { 0.0 } else { 1.0 };
+        let ticks = fires(&association.schedule, start, end) + at_creation;
         let targets = targets_of(scenario, counts, &association.targets);
         let cohort_scan = association.rate_control.is_none() && association.operation == Operation::Scan;
         let per_tick = if cohort_scan { targets } else { targets * INVOCATION_WORK };
         if cohort_scan {
-            cohort += ticks * targets;
+            sum.cohort += ticks * targets;
         } else {
-            invocations += ticks * targets;
+            sum.invocations += ticks * targets;
         }
-        events += ticks;
         let what = format!("{} of {targets:.0} targets at {ticks:.0} ticks", association.operation.as_str());
-        drivers.push(driver(format!("association[{index}]"), what, ticks * (1.0 + fleet + per_tick)));
+        sum.add(format!("association[{index}]"), what, ticks * (1.0 + fleet + per_tick), ticks);
     }
     for (index, window) in scenario.windows.iter().enumerate().filter(|(_, w)| w.enabled) {
         let ticks = fires(&window.schedule, start, end);
@@ -469,51 +496,49 @@ fn work(scenario: &Scenario, counts: &Counts, e: &mut Estimate) -> Vec<Driver> {
         for task in &window.tasks {
             let targets = targets_of(scenario, counts, task.targets.as_deref().unwrap_or(&window.targets));
             per_tick += fleet + targets * INVOCATION_WORK;
-            invocations += ticks * targets;
+            sum.invocations += ticks * targets;
         }
-        events += ticks;
         let what = format!("{} tasks at {ticks:.0} executions", window.tasks.len());
-        drivers.push(driver(format!("maintenance_window[{index}]"), what, ticks * (1.0 + per_tick)));
+        sum.add(format!("maintenance_window[{index}]"), what, ticks * (1.0 + per_tick), ticks);
     }
+}
+
+/// Everything else: alarms, launches, releases and approvals, bakes, scaling, link failures.
+fn background_work(scenario: &Scenario, counts: &Counts, sum: &mut WorkSum) {
+    let (start, end) = (scenario.start, scenario.end());
     for (index, alarm) in scenario.alarms.iter().enumerate() {
         let evaluations = scenario.horizon.0 as f64 / alarm.period.0.max(1) as f64;
         let remediations = evaluations / alarm.evaluation_periods.max(1) as f64;
-        events += evaluations + remediations;
         let what = format!("{evaluations:.0} evaluations, up to {remediations:.0} remediations");
-        drivers.push(driver(format!("alarm[{index}]"), what, evaluations + remediations * (1.0 + fleet)));
+        let work = evaluations + remediations * (1.0 + sum.fleet);
+        sum.add(format!("alarm[{index}]"), what, work, evaluations + remediations);
     }
     for launch in &counts.launches {
-        events += 2.0 * launch.amount;
-        drivers.push(driver(launch.path.clone(), format!("{:.0} launches", launch.amount), 2.0 * launch.amount));
+        sum.add(
+            launch.path.clone(),
+            format!("{:.0} launches", launch.amount),
+            2.0 * launch.amount,
+            2.0 * launch.amount,
+        );
     }
     for (c, in_run) in counts.released_in_run.iter().enumerate() {
         let baselines = scenario.baselines.iter().filter(|b| b.os == scenario.catalogs[c].os).count() as f64;
         let approvals = in_run * baselines;
-        events += in_run + approvals;
         let what = format!("{in_run:.0} releases during the run, {approvals:.0} approvals");
-        drivers.push(driver(format!("catalog[{c}]"), what, in_run + approvals));
+        sum.add(format!("catalog[{c}]"), what, in_run + approvals, in_run + approvals);
     }
     for (index, image) in scenario.images.iter().enumerate() {
         let bakes = image_versions(scenario, image);
-        events += bakes;
-        drivers.push(driver(format!("image[{index}].rebake_every"), format!("{bakes:.0} bakes"), bakes));
+        sum.add(format!("image[{index}].rebake_every"), format!("{bakes:.0} bakes"), bakes, bakes);
     }
     for (index, asg) in scenario.auto_scaling_groups.iter().enumerate() {
         let actions: f64 = asg.scheduled_actions.iter().map(|a| fires(&a.schedule, start, end)).sum();
         let hourly = if asg.demand_amplitude > 0.0 { scenario.horizon.0 as f64 / 3_600.0 } else { 0.0 };
-        events += actions + hourly;
         let what = format!("{actions:.0} scheduled actions, {hourly:.0} hourly re-evaluations");
-        drivers.push(driver(format!("auto_scaling_group[{index}]"), what, actions + hourly));
+        sum.add(format!("auto_scaling_group[{index}]"), what, actions + hourly, actions + hourly);
     }
     let links = link_intervals(scenario);
-    events += links;
-    drivers.push(driver("location", format!("{links:.0} link failures"), links));
-    e.invocations = invocations as u64;
-    e.cohort_evaluations = cohort as u64;
-    // An invocation is one event, two with a download from a repository.
-    let per_invocation = if scenario.network.repositories.is_empty() { 1.0 } else { 2.0 };
-    e.events = (events + invocations * per_invocation) as u64;
-    drivers
+    sum.add("location", format!("{links:.0} link failures"), links, links);
 }
 
 /// Down intervals of every link over the run (random failures and partitions).
