@@ -100,10 +100,30 @@ fn cron_field() -> impl Strategy<Value = String> {
     })
 }
 
+/// A cron expression AWS accepts the shape of: fields in range, and `?` in exactly one of
+/// day-of-month and day-of-week; values and lists drawn around the edges.
+fn shaped_cron() -> impl Strategy<Value = String> {
+    let minute = prop_oneof![(0u32..60).prop_map(|m| m.to_string()), Just("0/15".to_string()), Just("*".to_string())];
+    let hour = prop_oneof![(0u32..24).prop_map(|h| h.to_string()), Just("22-2".to_string()), Just("*/6".to_string())];
+    let day = prop_oneof![
+        (1u32..32).prop_map(|d| format!("{d} * ?")),
+        Just("L * ?".to_string()),
+        Just("15W 2 ?".to_string()),
+        prop::sample::select(vec!["MON", "TUE#2", "6L", "SAT-SUN", "THU#3", "1,3,5", "FRI-MON"])
+            .prop_map(|w| format!("? * {w}")),
+        (1u32..13).prop_map(|m| format!("29 {m} ?")),
+    ];
+    let year =
+        prop_oneof![Just("*".to_string()), (1970u32..2200).prop_map(|y| y.to_string()), Just("2026-2027".to_string())];
+    (minute, hour, day, year).prop_map(|(m, h, d, y)| format!("cron({m} {h} {d} {y})"))
+}
+
 /// `cron(...)`, `rate(...)` or `at(...)`, mostly well-formed.
 fn schedule_text() -> impl Strategy<Value = String> {
     prop_oneof![
-        3 => prop::collection::vec(cron_field(), 5..8).prop_map(|fields| format!("cron({})", fields.join(" "))),
+        3 => shaped_cron(),
+        2 => prop::collection::vec(cron_field(), 6).prop_map(|fields| format!("cron({})", fields.join(" "))),
+        1 => prop::collection::vec(cron_field(), 0..9).prop_map(|fields| format!("cron({})", fields.join(" "))),
         2 => (
             prop_oneof![(0u64..100).boxed(), Just(u64::MAX).boxed(), Just(1u64 << 40).boxed()],
             prop::sample::select(vec!["minute", "minutes", "hour", "hours", "day", "days", "week", "second", ""]),
