@@ -44,8 +44,19 @@ pub struct RunResult {
 /// Runs `scenario` with `seed`. `observe` receives (simulated now, events so far) every few
 /// thousand events, for progress display; it cannot influence the run.
 pub fn run(scenario: &Scenario, seed: u64, observe: impl FnMut(SimTime, u64)) -> Result<RunResult, String> {
+    run_within(scenario, seed, crate::limits::DEFAULT_MAX_WORK, observe)
+}
+
+/// Runs `scenario` with `seed`, stopping after `max_work` units of work (events plus the
+/// instances they visit; `crate::limits::DEFAULT_MAX_WORK` for [`run`]).
+pub fn run_within(
+    scenario: &Scenario,
+    seed: u64,
+    max_work: u64,
+    observe: impl FnMut(SimTime, u64),
+) -> Result<RunResult, String> {
     let (mut sim, mut scheduler) = Sim::new(scenario, seed)?;
-    let outcome = sim.run(&mut scheduler, observe);
+    let outcome = sim.run_with(&mut scheduler, max_work, observe);
     sim.close_open_executions(outcome.stopped_at);
     let network = &scenario.network;
     let mut link_downtime = Vec::new();

@@ -11,6 +11,7 @@
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
 //! - `report`: summary.json's metrics, `patchfleet report`, report.html in headless Chromium.
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
+//! - `reliability`: the bad-input corpus, the resource estimate, recovery, fuzzing.
 
 mod aws_shapes;
 mod baselines;
@@ -21,6 +22,7 @@ mod fidelity;
 mod fleet_dynamics;
 mod hand_calculated;
 mod patch_manager;
+mod reliability;
 mod report;
 mod support;
 mod windows;
