@@ -21,6 +21,7 @@ pub mod run;
 pub mod scenario;
 pub mod schedule;
 pub mod sim;
+pub mod threshold;
 pub mod time;
 pub mod window;
 

@@ -1,7 +1,9 @@
 //! The `patchfleet` command line: clap structures, then library calls, then exit codes.
 //!
 //! Exit codes: 0 success; 1 a failure of the run itself (for example a write error after
-//! validation); 2 invalid input: a scenario that does not validate, an argument that does
+//! validation); 99 the run completed and its results are written, but a `[[threshold]]`
+//! failed (k6's code); 2 invalid input: a scenario that does not validate (a threshold
+//! naming a metric that does not exist or a bound of the wrong unit included), an argument that does
 //! not parse, an output directory that is not empty (without `--force`) or not writable,
 //! a directory given to `report` that is not a complete results directory of this format.
 //! stdout carries the results (tables, JSON, schedule instants); messages go to stderr. A
@@ -216,6 +218,17 @@ fn load_text(path: Option<&Path>) -> Result<(Scenario, String), Failure> {
             if count == 1 { "" } else { "s" }
         ))
     })?;
+    // Thresholds name metrics of the run's registry: they must exist, in the bound's unit.
+    let problems = patchfleet::report::thresholds::check(&scenario, &text)
+        .map_err(|message| Failure { code: 1, message: format!("{name}: {message}") })?;
+    if !problems.is_empty() {
+        let count = problems.len();
+        let listed = scenario::Diagnostics(problems);
+        return Err(Failure::input(format!(
+            "{listed}\nerror: {name} is not a valid scenario ({count} problem{})",
+            if count == 1 { "" } else { "s" }
+        )));
+    }
     // Legal but rarely meant: said on stderr, never an error.
     for warning in &scenario.warnings {
         let _ = writeln!(std::io::stderr(), "warning: {warning}");
@@ -352,6 +365,14 @@ fn run(
     let mut stdout = std::io::stdout().lock();
     let table = summary_table(&scenario, &result);
     let _ = writeln!(stdout, "{table}results: {}  (report: {})", dir.display(), dir.join("report.html").display());
+    if scenario.thresholds.is_empty() {
+        return Ok(());
+    }
+    let thresholds = patchfleet::report::summarize(&scenario, &result).thresholds;
+    let failed = thresholds.iter().filter(|t| !t.passed).count();
+    if failed > 0 {
+        return Err(Failure { code: 99, message: format!("{failed} of {} thresholds failed", thresholds.len()) });
+    }
     Ok(())
 }
 

@@ -31,6 +31,8 @@ pub enum StopReason {
     /// The model could not go on without exceeding a capacity it cannot hold (the instance
     /// cap of `crate::limits`) and asked the engine to stop ([`Scheduler::stop`]).
     CapacityLimit,
+    /// A threshold with `abort_on_fail` could no longer pass.
+    ThresholdFailed,
 }
 
 impl StopReason {
@@ -41,6 +43,7 @@ impl StopReason {
             StopReason::Exhausted => "exhausted",
             StopReason::WorkLimit => "work_limit",
             StopReason::CapacityLimit => "capacity_limit",
+            StopReason::ThresholdFailed => "threshold_failed",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod metrics;
 mod sparkline;
 mod summary;
 mod table;
+pub mod thresholds;
 
 use std::fs;
 use std::io;

@@ -47,6 +47,8 @@ pub struct Summary {
     /// Every figure above by its metric name (see `metrics.rs`), the one registry that
     /// thresholds and comparisons read.
     pub metrics: BTreeMap<String, Metric>,
+    /// Each `[[threshold]]` with its bound, the metric's value and whether it passed.
+    pub thresholds: Vec<super::thresholds::ThresholdResult>,
 }
 
 /// A repository's load over the run. Latency runs from when a download was requested
@@ -281,23 +283,21 @@ fn windows(scenario: &Scenario, result: &RunResult) -> Vec<WindowSummary> {
                 *status.entry(row.status.to_string()).or_default() += 1;
             }
             let sum = |f: fn(&crate::sim::ExecutionRecord) -> u64| rows.iter().map(|r| f(r)).sum::<u64>();
-            let invocations = BTreeMap::from([
-                ("succeeded".to_string(), sum(|r| r.succeeded)),
-                ("failed".to_string(), sum(|r| r.failed)),
-                ("delivery_timed_out".to_string(), sum(|r| r.delivery_timed_out)),
-                ("timed_out".to_string(), sum(|r| r.timed_out)),
-                ("undeliverable".to_string(), sum(|r| r.undeliverable)),
-                ("cancelled".to_string(), sum(|r| r.cancelled)),
-                ("skipped".to_string(), sum(|r| r.skipped)),
-            ]);
-            let causes = BTreeMap::from([
-                ("install_failure".to_string(), sum(|r| r.failed_install)),
-                ("download_cut".to_string(), sum(|r| r.failed_download_cut)),
-                ("reboot_failure".to_string(), sum(|r| r.failed_reboot)),
-                ("instance_busy".to_string(), sum(|r| r.failed_busy)),
-                ("agent_down".to_string(), sum(|r| r.delivery_agent_down)),
-                ("agent_unreachable".to_string(), sum(|r| r.delivery_agent_unreachable)),
-            ]);
+            // Every outcome and cause is present, at zero if it never happened, so that its
+            // metric exists.
+            let zero = crate::sim::ExecutionRecord::default();
+            let mut invocations: BTreeMap<String, u64> =
+                zero.outcomes().iter().map(|(o, _)| (o.to_string(), 0)).collect();
+            let mut causes: BTreeMap<String, u64> = zero.causes().iter().map(|(c, _)| (c.to_string(), 0)).collect();
+            for row in &rows {
+                for (outcome, n) in row.outcomes() {
+                    *invocations.entry(outcome.to_string()).or_default() += n;
+                }
+                for (cause, n) in row.causes() {
+                    *causes.entry(cause.to_string()).or_default() += n;
+                }
+            }
+
             let duration = window.duration.0.max(0) as u64;
             WindowSummary {
                 window: window.name.clone(),
@@ -419,7 +419,9 @@ pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
             })
             .collect(),
         metrics: BTreeMap::new(),
+        thresholds: Vec::new(),
     };
     summary.metrics = metrics(&summary);
+    summary.thresholds = super::thresholds::evaluate(&scenario.thresholds, &summary.metrics);
     summary
 }

@@ -141,6 +141,7 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     time_to_block(&mut out, &summary, width);
     exposure_block(&mut out, &summary, width);
     windows_block(&mut out, &summary, width);
+    thresholds_block(&mut out, &summary);
     if !summary.alarms.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "ALARMS AND REMEDIATIONS");
@@ -313,6 +314,42 @@ fn exposure_block(out: &mut String, summary: &Summary, width: usize) {
 /// Invocation outcomes in the order they are read: done, then the ways of not being done.
 const OUTCOME_ORDER: [&str; 7] =
     ["succeeded", "failed", "delivery_timed_out", "timed_out", "undeliverable", "cancelled", "skipped"];
+
+/// k6's THRESHOLDS block: one line per threshold, ✓ or ✗, the bound and the value.
+fn thresholds_block(out: &mut String, summary: &Summary) {
+    if summary.thresholds.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "THRESHOLDS");
+    let width = summary.thresholds.iter().map(|t| t.metric.chars().count()).max().unwrap_or(0);
+    for t in &summary.thresholds {
+        let bound = match (&t.min, &t.max) {
+            (Some(min), Some(max)) => format!("{min} ≤ x ≤ {max}"),
+            (Some(min), None) => format!("≥ {min}"),
+            (None, Some(max)) => format!("≤ {max}"),
+            (None, None) => String::new(),
+        };
+        let value = match t.value {
+            None => "no value".to_string(),
+            Some(v) => match t.unit {
+                super::metrics::Unit::Seconds => duration(Some(v.max(0.0) as u64)),
+                super::metrics::Unit::Share => format!("{:.1}%", v * 100.0),
+                super::metrics::Unit::Count => thousands(v as u64),
+                super::metrics::Unit::Mbps => format!("{v:.1} Mbit/s"),
+            },
+        };
+        let mark = if t.passed { "✓" } else { "✗" };
+        let _ = writeln!(out, "  {mark} {:<width$}  {bound:<18} {value}", t.metric);
+    }
+    let failed = summary.thresholds.iter().filter(|t| !t.passed).count();
+    let _ = writeln!(
+        out,
+        "  {failed} of {} thresholds failed{}",
+        summary.thresholds.len(),
+        if failed > 0 { ": exit code 99" } else { "" }
+    );
+}
 
 fn windows_block(out: &mut String, summary: &Summary, width: usize) {
     let _ = writeln!(out);

@@ -15,7 +15,7 @@ use super::diagnostic::Collector;
 use super::schema::ScenarioFile;
 
 /// The sections a scenario file may contain, in the order the docs present them.
-pub const SECTIONS: [&str; 19] = [
+pub const SECTIONS: [&str; 20] = [
     "scenario",
     "agent",
     "account",
@@ -35,6 +35,7 @@ pub const SECTIONS: [&str; 19] = [
     "default_baselines",
     "maintenance_window",
     "association",
+    "threshold",
 ];
 
 /// Finds the source location of key paths such as `instance_group[2].count`.
@@ -174,6 +175,7 @@ pub(crate) fn parse<'i>(
             "patch_group" => many(&locator, name, value, collector, &mut file.patch_group),
             "maintenance_window" => many(&locator, name, value, collector, &mut file.maintenance_window),
             "association" => many(&locator, name, value, collector, &mut file.association),
+            "threshold" => many(&locator, name, value, collector, &mut file.threshold),
             _ => {
                 collector.push(
                     key.span(),

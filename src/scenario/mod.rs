@@ -75,6 +75,7 @@ pub struct Scenario {
     pub auto_scaling_groups: Vec<crate::fleet::AsgDef>,
     pub alarms: Vec<crate::window::AlarmDef>,
     pub output: OutputDef,
+    pub thresholds: Vec<crate::threshold::ThresholdDef>,
     /// Legal but rarely meant: targets that match no instance, a patch group tag without a
     /// `[[patch_group]]`, a profile no patch applies to. They never change the exit code.
     pub warnings: Vec<Diagnostic>,

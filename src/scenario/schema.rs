@@ -31,6 +31,7 @@ pub struct ScenarioFile {
     pub image: Vec<ImageSpec>,
     pub auto_scaling_group: Vec<AutoScalingGroupSpec>,
     pub alarm: Vec<AlarmSpec>,
+    pub threshold: Vec<ThresholdSpec>,
     pub catalog: Vec<CatalogSpec>,
     pub profile: Vec<ProfileSpec>,
     pub instance_group: Vec<InstanceGroupSpec>,
@@ -72,6 +73,30 @@ fn default_sample_interval() -> Duration {
 }
 fn default_max_events() -> u64 {
     500_000_000
+}
+
+/// `[[threshold]]`: a bound on one of the run's metrics (names as in `summary.json`'s
+/// `metrics`); a run whose thresholds fail exits with code 99.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdSpec {
+    pub metric: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<BoundSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<BoundSpec>,
+    /// Stop the run at the first sample where the threshold can no longer pass.
+    #[serde(default)]
+    pub abort_on_fail: bool,
+}
+
+/// A bound as written: a number (a count, a share from 0 to 1, Mbit/s), or text: a duration
+/// such as `3d` or a percentage such as `95%`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BoundSpec {
+    Number(f64),
+    Text(String),
 }
 
 /// `[output]`: optional result files that grow with the fleet, off by default.

@@ -841,7 +841,10 @@ impl Model for Sim<'_> {
                     self.repository_tick(now, r, version, false, scheduler);
                 }
                 self.sample_asgs(now);
-                self.sample(now)
+                self.sample(now);
+                if self.threshold_given_up() {
+                    scheduler.stop(crate::engine::StopReason::ThresholdFailed);
+                }
             }
             Event::AlarmEvaluate { alarm } => self.alarm_evaluate(now, alarm, scheduler),
             Event::Remediate { alarm } => {

@@ -127,7 +127,7 @@ pub struct Invocation {
 }
 
 /// One row of `windows.csv`, `associations.csv` and `remediations.csv`.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct ExecutionRecord {
     pub window: String,
     pub execution: u32,
@@ -165,6 +165,33 @@ pub struct ExecutionRecord {
     pub hours: f64,
     /// Share of the window's duration the execution used (0 for associations).
     pub utilisation: f64,
+}
+
+impl ExecutionRecord {
+    /// The row's invocation outcomes by name, as `summary.json` and thresholds name them.
+    pub fn outcomes(&self) -> [(&'static str, u64); 7] {
+        [
+            ("succeeded", self.succeeded),
+            ("failed", self.failed),
+            ("delivery_timed_out", self.delivery_timed_out),
+            ("timed_out", self.timed_out),
+            ("undeliverable", self.undeliverable),
+            ("cancelled", self.cancelled),
+            ("skipped", self.skipped),
+        ]
+    }
+
+    /// The row's failures and delivery timeouts by cause, by name.
+    pub fn causes(&self) -> [(&'static str, u64); 6] {
+        [
+            ("install_failure", self.failed_install),
+            ("download_cut", self.failed_download_cut),
+            ("reboot_failure", self.failed_reboot),
+            ("instance_busy", self.failed_busy),
+            ("agent_down", self.delivery_agent_down),
+            ("agent_unreachable", self.delivery_agent_unreachable),
+        ]
+    }
 }
 
 /// One row of `invocations.csv`: a target of a task and how it ended.
@@ -1036,6 +1063,27 @@ impl<'s> Sim<'s> {
             Owner::Association(_) => (association_status(details), details),
             Owner::Alarm(_) => (command_status(details), details),
         }
+    }
+
+    /// Whether an `abort_on_fail` threshold can no longer pass: the window count it watches,
+    /// over the executions finished so far, is already above its max, and it only grows.
+    pub(crate) fn threshold_given_up(&self) -> bool {
+        use crate::threshold::WindowFigure;
+        self.scenario.thresholds.iter().any(|threshold| {
+            let (Some((window, figure)), Some(max)) = (&threshold.watch, threshold.max) else { return false };
+            let name = &self.scenario.windows[*window].name;
+            let rows = self.executions.window_records.iter().filter(|r| &r.window == name);
+            let named =
+                |pairs: &[(&str, u64)], key: &str| pairs.iter().filter(|(n, _)| *n == key).map(|(_, v)| v).sum::<u64>();
+            let value: u64 = match figure {
+                WindowFigure::Executions => rows.count() as u64,
+                WindowFigure::TargetsSkipped => rows.map(|r| r.skipped).sum(),
+                WindowFigure::Status(status) => rows.filter(|r| r.status == status).count() as u64,
+                WindowFigure::Outcome(outcome) => rows.map(|r| named(&r.outcomes(), outcome)).sum(),
+                WindowFigure::Cause(cause) => rows.map(|r| named(&r.causes(), cause)).sum(),
+            };
+            value as f64 > max.value()
+        })
     }
 
     /// Records executions still pending or running when the run stopped, without an end.

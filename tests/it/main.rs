@@ -8,6 +8,7 @@
 //! - `baselines`: export, import from AWS JSON and CloudFormation, explain.
 //! - `bench_gate`: the benchmark gate's verdicts against tightened, loose and foreign baselines.
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
+//! - `thresholds`: bounds on named metrics, exit code 99, abort_on_fail.
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
 //! - `report`: summary.json's metrics, `patchfleet report`, report.html in headless Chromium.
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
@@ -25,4 +26,5 @@ mod patch_manager;
 mod reliability;
 mod report;
 mod support;
+mod thresholds;
 mod windows;

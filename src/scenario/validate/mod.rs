@@ -13,6 +13,7 @@ mod network;
 mod output;
 mod patch_group;
 mod settings;
+mod threshold;
 mod window;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -147,6 +148,7 @@ pub(crate) fn validate(
     let auto_scaling_groups = fleet::auto_scaling_groups(c, &file.auto_scaling_group, &refs, &mut groups);
     let alarms = alarm::alarms(c, &file.alarm, &groups);
     let output = output::output(c, &file.output, &groups);
+    let thresholds = threshold::thresholds(c, &file.threshold, &windows);
 
     indexed_counts(c, &file, groups.len());
     if !c.collector.is_empty() {
@@ -182,6 +184,7 @@ pub(crate) fn validate(
         network,
         output,
         warnings,
+        thresholds,
         effective: file,
     };
     // Sums over the whole scenario (patches a catalog expects, instances over the run) are
