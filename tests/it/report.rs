@@ -127,6 +127,22 @@ fn report_remakes_the_page_from_the_files_and_refuses_incomplete_directories() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(std::fs::read(dir.join("report.html")).unwrap(), written, "run and report share one code path");
 
+    // Columns are found by name: a windows.csv with a column more, first, still reads.
+    let windows = std::fs::read_to_string(dir.join("windows.csv")).unwrap();
+    let widened: String =
+        windows.lines().enumerate().map(|(i, l)| format!("{},{l}\n", if i == 0 { "cause" } else { "x" })).collect();
+    std::fs::write(dir.join("windows.csv"), widened).unwrap();
+    let output = run(&["report", dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read(dir.join("report.html")).unwrap(), written);
+    let renamed = windows.replacen("status", "state", 1);
+    std::fs::write(dir.join("windows.csv"), renamed).unwrap();
+    let output = run(&["report", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("windows.csv: no column `status`"), "{stderr}");
+    std::fs::write(dir.join("windows.csv"), &windows).unwrap();
+
     let summary_text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
     let older = summary_text.replace("\"results_format\": 2", "\"results_format\": 1");
     assert_ne!(older, summary_text);
