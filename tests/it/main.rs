@@ -9,6 +9,7 @@
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
+//! - `scenario_claims`: what the comments of `scenarios/*.toml` say their runs show.
 
 mod aws_shapes;
 mod baselines;
@@ -18,5 +19,6 @@ mod fidelity;
 mod fleet_dynamics;
 mod hand_calculated;
 mod patch_manager;
+mod scenario_claims;
 mod support;
 mod windows;

@@ -1,0 +1,264 @@
+//! The comments of `scenarios/*.toml` say what their runs show; these tests run each shipped
+//! scenario through the binary and check every such statement against its results files,
+//! so that a comment cannot drift from the model. Each test quotes the comment it checks.
+//! Where a comment suggests a variant ("try X", "delete Y"), the test runs that variant by
+//! editing the scenario's text. Approximate figures ("about", "~") carry their tolerance
+//! next to the assertion.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::support::{run, text};
+
+/// A finished run's results directory; a variant's is removed when dropped.
+struct Results {
+    _dir: Option<tempfile::TempDir>,
+    out: PathBuf,
+}
+
+impl Results {
+    fn path(&self, file: &str) -> PathBuf {
+        self.out.join(file)
+    }
+
+    fn csv(&self, file: &str) -> Vec<HashMap<String, String>> {
+        let mut reader = csv::Reader::from_path(self.path(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let headers = reader.headers().unwrap().clone();
+        reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                headers.iter().map(String::from).zip(r.iter().map(String::from)).collect()
+            })
+            .collect()
+    }
+
+    fn summary(&self) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(self.path("summary.json")).unwrap()).unwrap()
+    }
+
+    /// Rows of `windows.csv` (or another execution file) for one window.
+    fn executions(&self, file: &str, window: &str) -> Vec<HashMap<String, String>> {
+        self.csv(file).into_iter().filter(|r| r["window"] == window).collect()
+    }
+
+    /// compliance.csv for one patch group: (time, metric -> value), in time order.
+    fn compliance(&self, group: &str) -> Vec<(String, HashMap<String, i64>)> {
+        let mut by_time: BTreeMap<String, HashMap<String, i64>> = BTreeMap::new();
+        for row in self.csv("compliance.csv").into_iter().filter(|r| r["patch_group"] == group) {
+            by_time.entry(row["time"].clone()).or_default().insert(row["metric"].clone(), num(&row["value"]) as i64);
+        }
+        by_time.into_iter().collect()
+    }
+
+    fn group_summary(&self, group: &str) -> serde_json::Value {
+        let summary = self.summary();
+        summary["patch_groups"].as_array().unwrap().iter().find(|g| g["patch_group"] == group).unwrap().clone()
+    }
+}
+
+fn num(value: &str) -> f64 {
+    value.parse().unwrap_or_else(|_| panic!("not a number: {value:?}"))
+}
+
+fn scenario_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"))
+}
+
+fn scenario_text(name: &str) -> String {
+    std::fs::read_to_string(scenario_path(name)).unwrap()
+}
+
+/// Runs a scenario file through `patchfleet run`, replacing whatever `out` held.
+fn run_into(file: &Path, out: &Path) {
+    let output = run(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--force"]);
+    assert!(output.status.success(), "{}: {}", file.display(), text(&output.stderr));
+}
+
+/// Runs the scenario's text with `edit` applied (which must change it).
+fn run_variant(name: &str, edit: impl Fn(&str) -> String) -> Results {
+    let original = scenario_text(name);
+    let changed = edit(&original);
+    assert_ne!(changed, original, "the variant of {name} changes the scenario");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("{name}-variant.toml"));
+    std::fs::write(&file, changed).unwrap();
+    let out = dir.path().join("results");
+    run_into(&file, &out);
+    Results { _dir: Some(dir), out }
+}
+
+const SHIPPED: [&str; 6] =
+    ["alarm-remediation", "asg-churn", "az-partition", "default", "immutable-vs-inplace", "mirror-stampede"];
+
+/// The shipped scenario's run, made once and shared by the tests that read it.
+fn shipped(name: &str) -> &'static Results {
+    static RUNS: [OnceLock<Results>; 6] = [const { OnceLock::new() }; 6];
+    let index = SHIPPED.iter().position(|s| *s == name).unwrap_or_else(|| panic!("{name} is not in SHIPPED"));
+    RUNS[index].get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scenario-claims").join(name);
+        run_into(&scenario_path(name), &out);
+        Results { _dir: None, out }
+    })
+}
+
+fn hours(row: &HashMap<String, String>) -> f64 {
+    num(&row["hours"])
+}
+
+fn count(row: &HashMap<String, String>, column: &str) -> u64 {
+    row[column].parse().unwrap_or_else(|_| panic!("{column}: {:?}", row[column]))
+}
+
+fn within(value: f64, expected: f64, tolerance: f64, what: &str) {
+    assert!((value - expected).abs() <= tolerance, "{what}: {value}, expected {expected} +- {tolerance}");
+}
+
+fn at<'a>(series: &'a [(String, HashMap<String, i64>)], time: &str) -> &'a HashMap<String, i64> {
+    &series.iter().find(|(t, _)| t == time).unwrap_or_else(|| panic!("no sample at {time}")).1
+}
+
+fn patch_rows(results: &Results, package: &str) -> Vec<HashMap<String, String>> {
+    results.csv("patches.csv").into_iter().filter(|r| r["package"] == package).collect()
+}
+
+#[test]
+fn every_shipped_scenario_is_listed_here_and_validates_without_warnings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, SHIPPED, "every scenario's comments are checked here");
+    for name in SHIPPED {
+        let path = scenario_path(name);
+        let output = run(&["validate", path.to_str().unwrap()]);
+        assert!(output.status.success(), "{name}: {}", text(&output.stderr));
+        let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+        assert!(!all.contains("warning"), "{name} means no warning: {all}");
+    }
+}
+
+/// default.toml and asg-churn.toml: "Exactly one latest cumulative update (LCU) for Server
+/// 2022 each month (`count = 1`, not a Poisson `per_release`)", one .NET update, one MSRT
+/// and one preview; and db-windows: "each is patched through a day between 2026-10-15 and
+/// 2026-10-25, so October's updates (2026-10-13) are installed and the October preview
+/// (2026-10-27) is not."
+fn windows_catalog_and_october_state(results: &Results) {
+    for (package, day) in [
+        ("windows-cumulative-update", "-13T18:00:00Z"),
+        ("dotnet-framework", "-13T18:00:00Z"),
+        ("msrt", "-13T18:00:00Z"),
+        ("windows-cumulative-preview", "-27T18:00:00Z"),
+    ] {
+        let rows = patch_rows(results, package);
+        // Backlog of 90 days from 2026-11-02, horizon 30 days: August to November.
+        let months: Vec<&str> = rows.iter().map(|r| &r["released"][..7]).collect();
+        assert_eq!(months, ["2026-08", "2026-09", "2026-10", "2026-11"], "one {package} a month");
+        let october = rows.iter().find(|r| r["released"].starts_with("2026-10")).unwrap();
+        assert!(october["released"].ends_with(day), "{package}: {}", october["released"]);
+        // 3,500 Windows servers: db-windows' 1,500 have October's updates, legacy's 2,000
+        // (patched through 40-100 days back) do not; nobody has the preview.
+        assert_eq!(count(october, "applicable_instances"), 3500, "{package}");
+        let expected = if package == "windows-cumulative-preview" { 0 } else { 1500 };
+        assert_eq!(count(october, "initially_installed"), expected, "{package}");
+    }
+}
+
+#[test]
+fn default_windows_updates_are_monthly_and_october_is_installed() {
+    windows_catalog_and_october_state(shipped("default"));
+}
+
+#[test]
+fn default_compliance_climbs_waits_and_drifts_as_its_comment_says() {
+    let r = shipped("default");
+    // "prod-web climbs to over 95% compliant after each Tuesday window, then slides as new
+    // patches are approved"
+    let web = r.compliance("prod-web");
+    let tuesdays = r.executions("windows.csv", "prod-web-tuesday");
+    assert_eq!(tuesdays.len(), 5);
+    for (i, e) in tuesdays.iter().enumerate() {
+        let day = &e["scheduled_start"][..10];
+        let after = at(&web, &format!("{day}T06:00:00Z"));
+        assert!(after["compliant"] * 100 > 95 * after["instances"], "{day}: {after:?}");
+        if i > 0 {
+            let before = at(&web, &format!("{day}T00:00:00Z"));
+            assert!(before["compliant"] * 2 < after["instances"], "slid by {day}: {before:?}");
+        }
+    }
+    // "prod-db's missing patches fall only during its Sunday window"
+    let db = r.compliance("prod-db");
+    let sundays: Vec<(String, String)> =
+        r.executions("windows.csv", "prod-db-sunday").iter().map(|e| (e["start"].clone(), e["end"].clone())).collect();
+    let mut falls = 0;
+    for pair in db.windows(2) {
+        let ((t0, m0), (t1, m1)) = (&pair[0], &pair[1]);
+        if m1["true_missing_patches"] < m0["true_missing_patches"] {
+            falls += 1;
+            assert!(sundays.iter().any(|(s, e)| s < t1 && e > t0), "prod-db patched between {t0} and {t1}");
+        }
+    }
+    assert!(falls >= sundays.len(), "each Sunday window installs something: {falls}");
+    // "from the scan of 2026-11-09, after its NoReboot installs, batch reports no instance
+    // compliant (their patches are pending a reboot) until the reboot window on the 4th
+    // Sunday (2026-11-22) makes all 4,000 compliant"
+    let reboot = r.executions("windows.csv", "batch-monthly-reboot");
+    assert_eq!(reboot.len(), 1);
+    assert_eq!(reboot[0]["scheduled_start"], "2026-11-22T06:00:00Z");
+    let batch = r.compliance("batch");
+    for (t, m) in batch.iter().filter(|(t, _)| t.as_str() > "2026-11-09T01:00:00Z" && t.as_str() <= "2026-11-22T06:00:00Z") {
+        assert_eq!(m["compliant"], 0, "{t}");
+        assert!(m["pending_reboot_patches"] > 0, "{t}");
+    }
+    let rebooted = at(&batch, "2026-11-22T12:00:00Z");
+    assert_eq!((rebooted["compliant"], rebooted["pending_reboot_patches"]), (4000, 0));
+    // "the untagged Windows servers "(none)" are never patched. They read compliant only
+    // from 2026-11-11 to 2026-11-16: November's updates supersede October's (a superseded
+    // update is not applicable) and are not approved until 2026-11-17."
+    let none = r.compliance("(none)");
+    for (t, m) in none.iter().skip(1) {
+        let superseded = t.as_str() >= "2026-11-11T01:00:00Z" && t.as_str() < "2026-11-17T01:00:00Z";
+        assert_eq!(m["compliant"], if superseded { 2000 } else { 0 }, "{t}");
+    }
+    // Never patched: at the end every one still misses November's LCU and .NET update.
+    assert_eq!(r.group_summary("(none)")["exposed_at_end"], 4000);
+}
+
+#[test]
+fn default_windows_and_the_november_update_are_as_its_comment_says() {
+    let r = shipped("default");
+    // "prod-db-sunday ends FAILED every week: Windows updates fail 3% of the time, more than
+    // its MaxErrors of 2%. On 2026-11-22 and 2026-11-29 it runs over six hours, past its
+    // 4-hour window ... Every other execution succeeds."
+    for e in r.csv("windows.csv") {
+        if e["window"] == "prod-db-sunday" {
+            assert_eq!(e["status"], "FAILED", "{e:?}");
+            assert!(count(&e, "failed") * 100 > 2 * count(&e, "targets"), "{e:?}");
+            let long = ["2026-11-22", "2026-11-29"].contains(&&e["scheduled_start"][..10]);
+            assert_eq!(hours(&e) > 6.0, long, "{e:?}");
+        } else {
+            assert_eq!(e["status"], "SUCCESS", "{e:?}");
+        }
+    }
+    // "the November Windows cumulative update, released on Patch Tuesday (2026-11-10 18:00
+    // UTC) and approved at 00:00 UTC seven days later (2026-11-17). Of the 3,500 Windows
+    // servers it applies to, only prod-db's 1,500 are ever patched (1,488 have it at the
+    // end); ... it never reaches 50% and the hours_to_50/90/100pct columns stay empty."
+    let november: Vec<_> = patch_rows(r, "windows-cumulative-update")
+        .into_iter()
+        .filter(|p| p["released"].starts_with("2026-11"))
+        .collect();
+    assert_eq!(november.len(), 1);
+    let lcu = &november[0];
+    assert_eq!(lcu["released"], "2026-11-10T18:00:00Z");
+    assert!(lcu["approvals"].contains("windows-production=2026-11-17T00:00:00Z"), "{}", lcu["approvals"]);
+    assert_eq!((count(lcu, "applicable_instances"), count(lcu, "installed_at_end")), (3500, 1488));
+    for column in ["hours_to_50pct", "hours_to_90pct", "hours_to_100pct"] {
+        assert_eq!(lcu[column], "", "{column}");
+    }
+}
