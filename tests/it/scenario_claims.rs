@@ -262,3 +262,86 @@ fn default_windows_and_the_november_update_are_as_its_comment_says() {
         assert_eq!(lcu[column], "", "{column}");
     }
 }
+
+#[test]
+fn asg_churn_windows_updates_are_monthly_and_october_is_installed() {
+    windows_catalog_and_october_state(shipped("asg-churn"));
+}
+
+#[test]
+fn asg_churn_lifetimes_scale_in_and_windows_are_as_its_comment_says() {
+    let r = shipped("asg-churn");
+    let asg = r.csv("asg.csv");
+    // "Demand swings the group between its minimum of 5,000 at night and about 8,250 on
+    // weekday afternoons (7,050 at weekends), and each evening's scale-in terminates the
+    // difference: about 3,250 instances on weekdays, 2,050 at weekends. With the
+    // retirements that makes about 3,900 terminations a day, so an instance lives about
+    // 1.6 days on average, not a week."
+    let running: Vec<f64> = asg.iter().map(|s| num(&s["running"])).collect();
+    assert_eq!(running.iter().cloned().fold(f64::MAX, f64::min), 5000.0);
+    for s in asg.iter().filter(|s| s["time"].ends_with("T00:00:00Z")) {
+        assert_eq!(s["running"], "5000", "night at {}", s["time"]);
+    }
+    let mut evenings = 0;
+    for day in asg.windows(2).filter(|w| w[0]["time"].ends_with("T18:00:00Z")) {
+        // 18:00 to the next 00:00: the evening scale-in. 2026-11-02 is a Monday.
+        let date: u32 = day[0]["time"][8..10].parse().unwrap();
+        let weekend = (date + 7 - 2) % 7 >= 5;
+        let (peak, drop) = if weekend { (7050.0, 2050.0) } else { (8250.0, 3250.0) };
+        let (evening, night) = (num(&day[0]["running"]), num(&day[1]["running"]));
+        within(evening, peak, 60.0, &format!("afternoon of {}", day[0]["time"]));
+        within(evening - night, drop, 60.0, &format!("scale-in after {}", day[0]["time"]));
+        evenings += 1;
+    }
+    assert_eq!(evenings, 29);
+    let terminated = num(&asg.last().unwrap()["terminated_total"]);
+    within(terminated / 30.0, 3900.0, 100.0, "terminations a day");
+    // Little's law: mean running instances times the 30 days, over the instances retired.
+    let mean_running = running.iter().sum::<f64>() / running.len() as f64;
+    within(mean_running * 30.0 / terminated, 1.6, 0.1, "mean lifetime in days");
+    // "State Manager runs the daily scan association on each new instance as it launches,
+    // so it reports non-compliant at once; instances are `unreported` only when they
+    // launched while their zone's link was down (up to 350, on 2026-11-15), until the next
+    // daily scan reaches them. The termination policy is OldestInstance, and the oldest
+    // instances are the ones the Tuesday window patched: the 2,000 to 3,100 it leaves
+    // compliant are all gone by midnight after the evening scale-in."
+    let web = r.compliance("prod-web");
+    assert_eq!(web.iter().map(|(_, m)| m["unreported"]).max(), Some(350));
+    let unreported: Vec<&String> = web.iter().filter(|(_, m)| m["unreported"] > 0).map(|(t, _)| t).collect();
+    assert!(unreported.iter().all(|t| t.starts_with("2026-11")), "{unreported:?}");
+    for t in &unreported {
+        // The next 01:00 scan reaches them: none is left at the 06:00 sample after it.
+        let day: u32 = t[8..10].parse().unwrap();
+        let scan_day = if &t[11..13] == "00" { day } else { day + 1 };
+        let after = if scan_day > 30 { "2026-12-01T06:00:00Z".to_string() } else { format!("2026-11-{scan_day:02}T06:00:00Z") };
+        assert_eq!(at(&web, &after)["unreported"], 0, "unreported at {t}, still at {after}");
+    }
+    let az1 = &r.summary()["link_downtime_hours"];
+    assert!(az1.as_array().unwrap().iter().any(|l| l["location"] == "use1-az1" && l["hours"].as_f64() > Some(0.0)));
+    let tuesdays = r.executions("windows.csv", "prod-web-tuesday");
+    assert_eq!(tuesdays.len(), 5);
+    for e in &tuesdays[..4] {
+        let day = &e["scheduled_start"][..10];
+        let after = at(&web, &format!("{day}T06:00:00Z"))["compliant"];
+        assert!((2000..=3100).contains(&after), "{day}: {after}");
+        let next: u32 = day[8..].parse().unwrap();
+        assert_eq!(at(&web, &format!("{}{:02}T00:00:00Z", &day[..8], next + 1))["compliant"], 0, "{day}");
+    }
+    // "the Tuesday window starts at the demand trough and always finds the minimum of 5,000
+    // targets. ... over 5% of targets fail, MaxErrors (5%) stops every execution (FAILED)
+    // and 1,500 to 2,700 targets are cancelled."
+    for e in &tuesdays {
+        assert_eq!((e["targets"].as_str(), e["status"].as_str()), ("5000", "FAILED"), "{e:?}");
+        assert!(count(e, "failed") * 100 > 5 * 5000, "{e:?}");
+        assert!((1500..=2700).contains(&count(e, "cancelled")), "{e:?}");
+    }
+    // "prod-web's exposure p50 is about 31 days and its p95 about 52 (the default
+    // scenario's: 13.5 and 21.1 days), and its compliant share at the end is 0."
+    let group = r.group_summary("prod-web");
+    within(group["exposure_hours_p50"].as_f64().unwrap() / 24.0, 31.0, 0.5, "p50 days");
+    within(group["exposure_hours_p95"].as_f64().unwrap() / 24.0, 52.0, 0.5, "p95 days");
+    assert_eq!(group["compliant_share_end"].as_f64(), Some(0.0));
+    let default = shipped("default").group_summary("prod-web");
+    within(default["exposure_hours_p50"].as_f64().unwrap() / 24.0, 13.5, 0.05, "default p50 days");
+    within(default["exposure_hours_p95"].as_f64().unwrap() / 24.0, 21.1, 0.05, "default p95 days");
+}
