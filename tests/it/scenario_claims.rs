@@ -345,3 +345,72 @@ fn asg_churn_lifetimes_scale_in_and_windows_are_as_its_comment_says() {
     within(default["exposure_hours_p50"].as_f64().unwrap() / 24.0, 13.5, 0.05, "default p50 days");
     within(default["exposure_hours_p95"].as_f64().unwrap() / 24.0, 21.1, 0.05, "default p95 days");
 }
+
+fn execution_on<'a>(rows: &'a [HashMap<String, String>], window: &str, day: &str) -> &'a HashMap<String, String> {
+    rows.iter().find(|r| r["window"] == window && r["scheduled_start"].starts_with(day)).unwrap()
+}
+
+#[test]
+fn az_partition_outage_and_vpn_drops_are_as_its_comment_says() {
+    let r = shipped("az-partition");
+    let windows = r.csv("windows.csv");
+    // "the 2026-11-10 execution of `web-tuesday` counts the az2 half of its targets (3,000)
+    // as `delivery_timed_out` (cause `delivery_agent_unreachable` ...). Those are not errors
+    // for MaxErrors, so the az1 half still installs (3,000 succeeded) and the execution
+    // ends TIMED_OUT."
+    let outage = execution_on(&windows, "web-tuesday", "2026-11-10");
+    let columns = ["targets", "delivery_timed_out", "delivery_agent_unreachable", "succeeded", "failed", "cancelled"];
+    let counts: Vec<u64> = columns.iter().map(|c| count(outage, c)).collect();
+    assert_eq!(counts, [6000, 3000, 3000, 3000, 0, 0], "{columns:?}");
+    assert_eq!(outage["status"], "TIMED_OUT");
+    // "`connection_lost` for web rises to the 3,000 az2 instances 15 minutes into the outage
+    // (three missed pings) and falls back to zero when it ends at 08:00."
+    let web = r.compliance("web");
+    for (t, m) in web.iter().filter(|(t, _)| t.starts_with("2026-11-10")) {
+        let lost = t.as_str() >= "2026-11-10T02:15:00Z" && t.as_str() < "2026-11-10T08:00:00Z";
+        assert_eq!(m["connection_lost"], if lost { 3000 } else { 0 }, "{t}");
+    }
+    // "az2 instances look as they did at their last scan while the truth moves on": the
+    // 06:00 scan cannot reach az2, whose reported missing patches lag the true ones; the
+    // next day's scan reaches them and the two agree again.
+    let during = at(&web, "2026-11-10T07:00:00Z");
+    assert!(during["missing_patches"] < during["true_missing_patches"], "{during:?}");
+    let after = at(&web, "2026-11-11T07:00:00Z");
+    assert_eq!(after["missing_patches"], after["true_missing_patches"], "{after:?}");
+    // "use1-az2's ssm link: the 6 hours of the outage"
+    let downtime = r.summary()["link_downtime_hours"].clone();
+    let az2 = downtime.as_array().unwrap().iter().find(|l| l["location"] == "use1-az2").unwrap();
+    assert_eq!((az2["destination"].as_str(), az2["hours"].as_f64()), (Some("ssm"), Some(6.0)));
+    // "with seed 2 they hit `dc-nightly` four times: on 2026-11-12 and 2026-11-21 the ssm
+    // link is down when 50 and 150 commands go out (`delivery_timed_out`), and on
+    // 2026-11-13 and 2026-11-17 drops of the mirror link cut 9 and 150 downloads
+    // (`failed_download_cut`). ... so no run cancels anything."
+    let hits = [("2026-11-12", "delivery_timed_out", 50), ("2026-11-21", "delivery_timed_out", 150)];
+    let cuts = [("2026-11-13", "failed_download_cut", 9), ("2026-11-17", "failed_download_cut", 150)];
+    let nightly: Vec<_> = windows.iter().filter(|e| e["window"] == "dc-nightly").collect();
+    assert_eq!(nightly.len(), 14);
+    for e in nightly {
+        assert_eq!(count(e, "cancelled"), 0, "{e:?}");
+        let day = &e["scheduled_start"][..10];
+        match hits.iter().chain(&cuts).find(|(d, _, _)| *d == day) {
+            Some((_, column, n)) => {
+                assert_eq!(count(e, column), *n, "{day}");
+                assert_eq!(count(e, "succeeded"), 1000 - n, "{day}");
+            }
+            None => assert_eq!(count(e, "succeeded"), 1000, "{day}"),
+        }
+    }
+}
+
+#[test]
+fn az_partition_a_90_minute_outage_delays_the_az2_commands_but_they_run() {
+    // "Set the partition's duration to "90m" (02:00 to 03:30) and the az2 commands wait for
+    // the link, are delivered when it returns, within their 1-hour delivery timeout, and
+    // run: all 6,000 targets of the 2026-11-10 execution succeed, the last at 03:59."
+    let r = run_variant("az-partition", |t| t.replacen("duration = \"6h\"", "duration = \"90m\"", 1));
+    let windows = r.csv("windows.csv");
+    let e = execution_on(&windows, "web-tuesday", "2026-11-10");
+    assert_eq!((count(e, "succeeded"), count(e, "delivery_timed_out")), (6000, 0));
+    assert_eq!(e["status"], "SUCCESS");
+    assert!(e["end"].starts_with("2026-11-10T03:59"), "{}", e["end"]);
+}
