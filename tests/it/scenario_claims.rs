@@ -414,3 +414,109 @@ fn az_partition_a_90_minute_outage_delays_the_az2_commands_but_they_run() {
     assert_eq!(e["status"], "SUCCESS");
     assert!(e["end"].starts_with("2026-11-10T03:59"), "{}", e["end"]);
 }
+
+#[test]
+fn immutable_vs_inplace_exposures_refreshes_and_costs_are_as_its_comment_says() {
+    let r = shipped("immutable-vs-inplace");
+    // "With seed 8 the immutable tier closes exposures sooner (p50 8.5 days, p95 10.5) than
+    // the in-place one (11.7 and 23.9)" (one decimal: +-0.05 days)
+    for (group, p50, p95) in [("immutable", 8.5, 10.5), ("inplace", 11.7, 23.9)] {
+        let g = r.group_summary(group);
+        within(g["exposure_hours_p50"].as_f64().unwrap() / 24.0, p50, 0.05, &format!("{group} p50 days"));
+        within(g["exposure_hours_p95"].as_f64().unwrap() / 24.0, p95, 0.05, &format!("{group} p95 days"));
+    }
+    // "after the bakes of 2026-11-11, 11-18 and 11-25 the immutable tier is at zero by 06:00
+    // as the refresh sweeps through (asg.csv: all 2,000 `running_on_newest_image`)"
+    let immutable = r.compliance("immutable");
+    let asg = r.csv("asg.csv");
+    for day in ["2026-11-11", "2026-11-18", "2026-11-25"] {
+        let t = format!("{day}T06:00:00Z");
+        let before = at(&immutable, &format!("{day}T00:00:00Z"))["true_non_compliant"];
+        assert!(before > 1000, "{day}: something to replace ({before})");
+        assert_eq!(at(&immutable, &t)["true_non_compliant"], 0, "{t}");
+        let row = asg.iter().find(|a| a["time"] == t && a["auto_scaling_group"] == "immutable").unwrap();
+        assert_eq!(row["running_on_newest_image"], "2000", "{t}");
+    }
+    // "the in-place tier falls to 1% or less after each Tuesday window that has something to
+    // install (2026-11-17 and 11-24)"
+    let inplace = r.compliance("inplace");
+    for e in r.executions("windows.csv", "inplace-tuesday") {
+        let day = &e["scheduled_start"][..10];
+        let before = at(&inplace, &format!("{day}T00:00:00Z"))["true_non_compliant"];
+        let after = at(&inplace, &format!("{day}T06:00:00Z"))["true_non_compliant"];
+        assert_eq!(before > 0, ["2026-11-17", "2026-11-24"].contains(&day), "{day}: {before}");
+        if before > 0 {
+            assert!(after * 100 <= 2000, "{day}: {after}");
+        }
+    }
+    // "the in-place tier pays with window time (four executions), the immutable one with
+    // launches (launched_total: over 13,000 against under 6,000)"
+    assert_eq!(r.executions("windows.csv", "inplace-tuesday").len(), 4);
+    let last = |group: &str| num(&asg.iter().rev().find(|a| a["auto_scaling_group"] == group).unwrap()["launched_total"]);
+    assert!(last("immutable") > 13000.0 && last("inplace") < 6000.0, "{} {}", last("immutable"), last("inplace"));
+    // Each tier is its own patch group: the run warns about nothing.
+    assert_eq!(r.summary()["warnings"], serde_json::json!([]));
+}
+
+fn only_execution(r: &Results) -> HashMap<String, String> {
+    let mut rows = r.executions("windows.csv", "saturday-night");
+    assert_eq!(rows.len(), 1);
+    rows.remove(0)
+}
+
+fn mirror_latency(r: &Results) -> serde_json::Value {
+    r.summary()["repositories"][0].clone()
+}
+
+#[test]
+fn mirror_stampede_saturates_the_mirror_as_its_comment_says() {
+    let r = shipped("mirror-stampede");
+    // "the mirror sits at its 2,000 Mbit/s ceiling for over three and a half hours, with 400
+    // connections busy and up to 2,600 requests queued behind them."
+    let samples = r.csv("repository.csv");
+    let at_ceiling: Vec<_> = samples.iter().filter(|s| num(&s["throughput_mbps"]) >= 2000.0).collect();
+    // 15-minute samples: more than 14 of them at the ceiling is over 3.5 hours.
+    assert!(at_ceiling.len() > 14, "{} samples at the ceiling", at_ceiling.len());
+    assert!(at_ceiling.iter().all(|s| s["active_downloads"] == "400"));
+    assert_eq!(samples.iter().map(|s| count(s, "queued_downloads")).max(), Some(2600));
+    // "With seed 3 the update is 635 MB, about 5 s alone at an instance's 1 Gbit/s; here
+    // p50 is ~82 minutes and p99 ~136 minutes." (MB to the unit, latency +-1 minute)
+    let lcu = patch_rows(r, "windows-cumulative-update").into_iter().find(|p| p["released"] == "2026-11-10T18:00:00Z");
+    let delivered_gb = num(&samples.last().unwrap()["delivered_gb"]);
+    let installed = count(&lcu.unwrap(), "installed_at_end") as f64;
+    let failed = count(&only_execution(r), "failed") as f64;
+    // Every target downloaded it once, failures included.
+    within(delivered_gb * 1000.0 / (installed + failed), 635.0, 0.5, "update MB");
+    let latency = mirror_latency(r);
+    within(latency["latency_seconds_p50"].as_f64().unwrap() / 60.0, 82.0, 1.0, "p50 minutes");
+    within(latency["latency_seconds_p99"].as_f64().unwrap() / 60.0, 136.0, 1.0, "p99 minutes");
+    // "the execution needs 4.8 hours, longer than its 4-hour window (utilisation 1.21)"
+    let e = only_execution(r);
+    within(hours(&e), 4.8, 0.05, "hours");
+    within(num(&e["utilisation"]), 1.21, 0.005, "utilisation");
+}
+
+#[test]
+fn mirror_stampede_without_the_mirror_takes_about_1_2_hours() {
+    // "Without the mirror (delete [[repository]]: each instance downloads at its own
+    // 1 Gbit/s) two rounds of 20-45 minute installs take about 1.2 hours." (+-0.05 h)
+    let r = run_variant("mirror-stampede", |t| {
+        let start = t.find("\n[[repository]]").unwrap();
+        let end = start + t[start..].find("\n[[catalog]]").unwrap();
+        format!("{}{}", &t[..start], &t[end..])
+    });
+    assert_eq!(r.summary()["repositories"], serde_json::json!([]));
+    within(hours(&only_execution(&r)), 1.2, 0.05, "hours without a mirror");
+}
+
+#[test]
+fn mirror_stampede_at_10_percent_spares_the_mirror_not_the_window() {
+    // "Try max_concurrency = "10%": the queue shrinks (at most 200 waiting) and p50 latency
+    // falls to ~17 minutes, yet the execution takes far longer, about 8.9 hours"
+    // (latency +-1 minute, hours +-0.1)
+    let r = run_variant("mirror-stampede", |t| t.replacen("max_concurrency = \"50%\"", "max_concurrency = \"10%\"", 1));
+    let latency = mirror_latency(&r);
+    assert_eq!(latency["peak_queued_downloads"], 200);
+    within(latency["latency_seconds_p50"].as_f64().unwrap() / 60.0, 17.0, 1.0, "p50 minutes");
+    within(hours(&only_execution(&r)), 8.9, 0.1, "hours at 10%");
+}
