@@ -211,7 +211,9 @@ fn default_compliance_climbs_waits_and_drifts_as_its_comment_says() {
     assert_eq!(reboot.len(), 1);
     assert_eq!(reboot[0]["scheduled_start"], "2026-11-22T06:00:00Z");
     let batch = r.compliance("batch");
-    for (t, m) in batch.iter().filter(|(t, _)| t.as_str() > "2026-11-09T01:00:00Z" && t.as_str() <= "2026-11-22T06:00:00Z") {
+    for (t, m) in
+        batch.iter().filter(|(t, _)| t.as_str() > "2026-11-09T01:00:00Z" && t.as_str() <= "2026-11-22T06:00:00Z")
+    {
         assert_eq!(m["compliant"], 0, "{t}");
         assert!(m["pending_reboot_patches"] > 0, "{t}");
     }
@@ -313,7 +315,8 @@ fn asg_churn_lifetimes_scale_in_and_windows_are_as_its_comment_says() {
         // The next 01:00 scan reaches them: none is left at the 06:00 sample after it.
         let day: u32 = t[8..10].parse().unwrap();
         let scan_day = if &t[11..13] == "00" { day } else { day + 1 };
-        let after = if scan_day > 30 { "2026-12-01T06:00:00Z".to_string() } else { format!("2026-11-{scan_day:02}T06:00:00Z") };
+        let after =
+            if scan_day > 30 { "2026-12-01T06:00:00Z".to_string() } else { format!("2026-11-{scan_day:02}T06:00:00Z") };
         assert_eq!(at(&web, &after)["unreported"], 0, "unreported at {t}, still at {after}");
     }
     let az1 = &r.summary()["link_downtime_hours"];
@@ -452,7 +455,8 @@ fn immutable_vs_inplace_exposures_refreshes_and_costs_are_as_its_comment_says() 
     // "the in-place tier pays with window time (four executions), the immutable one with
     // launches (launched_total: over 13,000 against under 6,000)"
     assert_eq!(r.executions("windows.csv", "inplace-tuesday").len(), 4);
-    let last = |group: &str| num(&asg.iter().rev().find(|a| a["auto_scaling_group"] == group).unwrap()["launched_total"]);
+    let last =
+        |group: &str| num(&asg.iter().rev().find(|a| a["auto_scaling_group"] == group).unwrap()["launched_total"]);
     assert!(last("immutable") > 13000.0 && last("inplace") < 6000.0, "{} {}", last("immutable"), last("inplace"));
     // Each tier is its own patch group: the run warns about nothing.
     assert_eq!(r.summary()["warnings"], serde_json::json!([]));
@@ -540,7 +544,10 @@ fn alarm_remediation_patches_each_critical_advisory_between_windows() {
         .collect();
     critical.sort_by(|a, b| a["released"].cmp(&b["released"]));
     assert_eq!(critical.len(), 7);
-    assert_eq!((critical[0]["patch_id"].as_str(), &critical[0]["released"][..10]), ("ALAS2023-2026-00012", "2026-11-01"));
+    assert_eq!(
+        (critical[0]["patch_id"].as_str(), &critical[0]["released"][..10]),
+        ("ALAS2023-2026-00012", "2026-11-01")
+    );
     assert!(critical[1..].iter().all(|p| p["released"].as_str() > "2026-11-02"));
     let sundays = r.executions("windows.csv", "web-sunday");
     for e in &remediations {
