@@ -229,6 +229,8 @@ fn default_compliance_climbs_waits_and_drifts_as_its_comment_says() {
     }
     // Never patched: at the end every one still misses November's LCU and .NET update.
     assert_eq!(r.group_summary("(none)")["exposed_at_end"], 4000);
+    // "Legacy application servers nobody tagged: ... every scan reports them"
+    assert!(none.iter().skip(1).all(|(_, m)| m["unreported"] == 0));
 }
 
 #[test]
@@ -247,6 +249,15 @@ fn default_windows_and_the_november_update_are_as_its_comment_says() {
             assert_eq!(e["status"], "SUCCESS", "{e:?}");
         }
     }
+    // "Databases: Sunday 02:00 New York time": 07:00 UTC after the DST change of 2026-11-01.
+    assert!(r.executions("windows.csv", "prod-db-sunday").iter().all(|e| e["scheduled_start"].ends_with("T07:00:00Z")));
+    // "Stable release updates (jammy-updates) are more frequent than security updates and
+    // are not approved by a security-only baseline."
+    let ubuntu: Vec<_> = r.csv("patches.csv").into_iter().filter(|p| p["operating_system"] == "UBUNTU").collect();
+    let (security, updates): (Vec<_>, Vec<_>) = ubuntu.iter().partition(|p| p["security"] == "true");
+    assert!(updates.len() > security.len(), "{} updates, {} security", updates.len(), security.len());
+    assert!(updates.iter().all(|p| p["approvals"].contains("ubuntu-security=never")));
+    assert!(security.iter().all(|p| !p["approvals"].contains("ubuntu-security=never")));
     // "the November Windows cumulative update, released on Patch Tuesday (2026-11-10 18:00
     // UTC) and approved at 00:00 UTC seven days later (2026-11-17). Of the 3,500 Windows
     // servers it applies to, only prod-db's 1,500 are ever patched (1,488 have it at the
@@ -267,7 +278,12 @@ fn default_windows_and_the_november_update_are_as_its_comment_says() {
 
 #[test]
 fn asg_churn_windows_updates_are_monthly_and_october_is_installed() {
-    windows_catalog_and_october_state(shipped("asg-churn"));
+    let r = shipped("asg-churn");
+    windows_catalog_and_october_state(r);
+    // "Legacy application servers nobody tagged: they get the AWS default baseline, every
+    // scan reports them, and no window ever patches them."
+    assert!(r.compliance("(none)").iter().skip(1).all(|(_, m)| m["unreported"] == 0));
+    assert_eq!(r.group_summary("(none)")["exposed_at_end"], 4000);
 }
 
 #[test]
@@ -392,6 +408,10 @@ fn az_partition_outage_and_vpn_drops_are_as_its_comment_says() {
     let cuts = [("2026-11-13", "failed_download_cut", 9), ("2026-11-17", "failed_download_cut", 150)];
     let nightly: Vec<_> = windows.iter().filter(|e| e["window"] == "dc-nightly").collect();
     assert_eq!(nightly.len(), 14);
+    // "Small batches (50 at a time) keep each run busy for 20 minutes or more (2.5 hours for
+    // the first, with its backlog)" (+-0.1 h for the first)
+    assert!(nightly.iter().all(|e| hours(e) >= 0.33), "every run lasts 20 minutes");
+    within(hours(nightly[0]), 2.5, 0.1, "the first run's hours");
     for e in nightly {
         assert_eq!(count(e, "cancelled"), 0, "{e:?}");
         let day = &e["scheduled_start"][..10];
@@ -494,6 +514,13 @@ fn mirror_stampede_saturates_the_mirror_as_its_comment_says() {
     let latency = mirror_latency(r);
     within(latency["latency_seconds_p50"].as_f64().unwrap() / 60.0, 82.0, 1.0, "p50 minutes");
     within(latency["latency_seconds_p99"].as_f64().unwrap() / 60.0, 136.0, 1.0, "p99 minutes");
+    // "October's update is installed"; "Approve security updates at release, so the update
+    // is approved by Saturday"
+    let october = patch_rows(r, "windows-cumulative-update").into_iter().find(|p| p["released"].starts_with("2026-10"));
+    assert_eq!(count(&october.unwrap(), "initially_installed"), 6000);
+    let november =
+        patch_rows(r, "windows-cumulative-update").into_iter().find(|p| p["released"].starts_with("2026-11"));
+    assert!(november.unwrap()["approvals"].contains("windows-zero-day=2026-11-10T18:00:00Z"));
     // "the execution needs 4.8 hours, longer than its 4-hour window (utilisation 1.21)"
     let e = only_execution(r);
     within(hours(&e), 4.8, 0.05, "hours");
