@@ -13,6 +13,7 @@
 //! - `report`: summary.json's metrics, `patchfleet report`, report.html in headless Chromium.
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
 //! - `reliability`: the bad-input corpus, the resource estimate, recovery, fuzzing.
+//! - `scenario_claims`: what the comments of `scenarios/*.toml` say their runs show.
 
 mod aws_shapes;
 mod baselines;
@@ -25,6 +26,7 @@ mod hand_calculated;
 mod patch_manager;
 mod reliability;
 mod report;
+mod scenario_claims;
 mod support;
 mod thresholds;
 mod windows;
