@@ -29,6 +29,8 @@ pub struct Perf {
     pub evaluations: u64,
     pub evaluations_per_second: f64,
     pub evaluation_latency_ns: Latency,
+    /// The latency histogram holds one evaluation in this many (by count, deterministic).
+    pub evaluation_latency_sampled_every: u64,
     /// Peak resident memory of the process (Linux `VmHWM`), if known.
     pub peak_rss_mib: Option<f64>,
 }
@@ -73,6 +75,7 @@ pub fn perf(scenario: &Scenario, result: &RunResult) -> Perf {
             max: histogram.max(),
             mean: (histogram.mean() * 10.0).round() / 10.0,
         },
+        evaluation_latency_sampled_every: crate::metrics::EVALUATION_SAMPLE,
         peak_rss_mib: peak_rss_mib(),
     }
 }
@@ -200,11 +203,12 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     let latency = &perf.evaluation_latency_ns;
     let _ = writeln!(
         out,
-        "  evaluation latency   p50 {}  p99 {}  p99.9 {}  max {}",
+        "  evaluation latency   p50 {}  p99 {}  p99.9 {}  max {}  (1 in {} timed)",
         nanos(latency.p50),
         nanos(latency.p99),
         nanos(latency.p999),
-        nanos(latency.max)
+        nanos(latency.max),
+        perf.evaluation_latency_sampled_every
     );
     let _ = writeln!(
         out,

@@ -146,7 +146,7 @@ impl Sim<'_> {
         let Request { operation, reboot_option, snapshot, .. } = *request;
         let index = instance as usize;
         let group_index = self.world.instances.group[index] as usize;
-        let started = crate::metrics::now_ns();
+        let started = self.metrics.start_evaluation();
         let plan = match operation {
             Operation::Scan => {
                 let baseline = self.world.groups[group_index].baseline;
@@ -166,7 +166,7 @@ impl Sim<'_> {
             }
             Operation::Install => self.plan_install(instance, group_index, request, now),
         };
-        self.metrics.record_evaluation(crate::metrics::now_ns() - started);
+        self.metrics.end_evaluation(started);
         plan
     }
 

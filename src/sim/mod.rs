@@ -738,9 +738,9 @@ impl<'s> Sim<'s> {
             // One chunk: no thread hand-off, and no histogram to build and merge (a fresh
             // latency histogram costs more than the scans of a launch or two).
             for &instance in targets {
-                let started = now_ns();
+                let started = self.metrics.start_evaluation();
                 let report = self.scan_report(instance, now, self.baseline_for(instance, overrides), snapshot);
-                self.metrics.record_evaluation(now_ns() - started);
+                self.metrics.end_evaluation(started);
                 self.set_report(instance, report);
             }
             return;
@@ -753,9 +753,9 @@ impl<'s> Sim<'s> {
                 let reports = chunk
                     .iter()
                     .map(|&instance| {
-                        let started = now_ns();
+                        let started = metrics.start_evaluation();
                         let report = sim.scan_report(instance, now, sim.baseline_for(instance, overrides), snapshot);
-                        metrics.record_evaluation(now_ns() - started);
+                        metrics.end_evaluation(started);
                         report
                     })
                     .collect();
