@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod compliance;
 pub mod engine;
 pub mod fleet;
+pub mod load;
 pub mod metrics;
 pub mod network;
 pub mod report;
