@@ -180,11 +180,11 @@ pub fn text(summary: &Summary) -> String {
         "  speedup {} (objects / {}), {} connections at most, stopped: {} after {:.1}s\n",
         s.speedup, s.size_scale, s.max_connections, s.stop, s.elapsed_s
     );
-    out += "  Latency from the scheduled start     real      model  predicted\n";
+    out += "  Latency from the scheduled start\n    percentile       real      model  predicted\n";
     if let (Some(real), Some(model)) = (&s.latency_s, &s.latency_model_s) {
         for (i, &(p, r)) in real.percentiles.iter().enumerate() {
             let predicted = s.predicted_s.as_ref().map_or("-".to_string(), |d| duration(d.percentiles[i].1));
-            out += &format!("    {p:>8.3}%  {:>22}  {:>9}  {:>9}\n", duration(r), duration(model.percentiles[i].1), predicted);
+            out += &format!("    {p:>9.3}%  {:>9}  {:>9}  {:>9}\n", duration(r), duration(model.percentiles[i].1), predicted);
         }
     } else {
         out += "    (no download succeeded)\n";

@@ -26,8 +26,23 @@ pub use measure::{Summary, summarise};
 pub use plan::{Download, Object, Plan, PlanOptions};
 pub use replay::{Replay, ReplayOptions, Sample, Stop};
 
+/// Runs a replay to its end (or its stop) on a runtime of its own; see [`replay::replay`].
+pub fn run_replay(
+    target: &Target,
+    downloads: &[Download],
+    options: &ReplayOptions,
+    progress: impl FnMut(u64, u64, &Sample),
+) -> Result<Replay, String> {
+    Ok(runtime()?.block_on(replay::replay(target, downloads, options, progress)))
+}
+
+/// Calibrates against `target` on a runtime of its own; see [`calibrate::calibrate`].
+pub fn run_calibration(target: &Target, options: &CalibrateOptions) -> Result<Calibration, String> {
+    runtime()?.block_on(calibrate::calibrate(target, options))
+}
+
 /// A runtime for one load test: worker threads for the client's tasks.
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

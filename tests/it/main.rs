@@ -6,6 +6,7 @@
 //! - `baselines`: export, import from AWS JSON and CloudFormation, explain.
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
+//! - `load`: `patchfleet load` against an in-process HTTP server with a bandwidth limit.
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
 
 mod baselines;
@@ -13,6 +14,7 @@ mod cli;
 mod determinism;
 mod fleet_dynamics;
 mod hand_calculated;
+mod load;
 mod patch_manager;
 mod support;
 mod windows;
