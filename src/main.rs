@@ -90,7 +90,7 @@ enum Command {
         #[command(subcommand)]
         command: Option<LoadCommand>,
         #[command(flatten)]
-        args: LoadArgs,
+        args: Box<LoadArgs>,
     },
 }
 
@@ -448,7 +448,13 @@ fn schedule(
 }
 
 /// `patchfleet load seed DIR [SCENARIO]`.
-fn load_seed(dir: &Path, path: Option<&Path>, size_scale: f64, template: &str, seed: Option<u64>) -> Result<(), Failure> {
+fn load_seed(
+    dir: &Path,
+    path: Option<&Path>,
+    size_scale: f64,
+    template: &str,
+    seed: Option<u64>,
+) -> Result<(), Failure> {
     if !(size_scale.is_finite() && size_scale > 0.0) {
         return Err(Failure::input(format!("--size-scale must be a positive number, got {size_scale}")));
     }
@@ -479,7 +485,11 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         return load_calibrate(args, &target, &scenario);
     }
     let positive = |name: &str, v: f64| {
-        if v.is_finite() && v > 0.0 { Ok(v) } else { Err(Failure::input(format!("{name} must be a positive number, got {v}"))) }
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(Failure::input(format!("{name} must be a positive number, got {v}")))
+        }
     };
     let speedup = positive("--speedup", args.speedup)?;
     let size_scale = positive("--size-scale", args.size_scale.unwrap_or(speedup))?;
@@ -493,7 +503,8 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
     };
     let duration = seconds("--duration", &args.duration)?;
     let timeout = seconds("--timeout", &args.timeout)?;
-    let window = args.window.clone().ok_or_else(|| Failure::input("patchfleet load needs --window NAME (or --calibrate)"))?;
+    let window =
+        args.window.clone().ok_or_else(|| Failure::input("patchfleet load needs --window NAME (or --calibrate)"))?;
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(format!("load-{}", scenario.name)));
     patchfleet::load::files::check_writable(&dir, args.force).map_err(Failure::input)?;
     eprintln!("simulating {} to record its downloads ...", scenario.name);
@@ -546,24 +557,28 @@ fn load_progress(quiet: bool, len: u64) -> ProgressBar {
     bar
 }
 
-fn load_calibrate(
-    args: &LoadArgs,
-    target: &patchfleet::load::Target,
-    scenario: &Scenario,
-) -> Result<(), Failure> {
+fn load_calibrate(args: &LoadArgs, target: &patchfleet::load::Target, scenario: &Scenario) -> Result<(), Failure> {
     let repositories = &scenario.network.repositories;
     let (name, serves): (String, Vec<String>) = match &args.repository {
         Some(name) => {
-            let r = repositories.iter().find(|r| &r.name == name).ok_or_else(|| {
-                Failure::input(format!("{}: no [[repository]] named `{name}`", scenario.source_name))
-            })?;
+            let r = repositories
+                .iter()
+                .find(|r| &r.name == name)
+                .ok_or_else(|| Failure::input(format!("{}: no [[repository]] named `{name}`", scenario.source_name)))?;
             (r.name.clone(), r.serves.iter().map(|o| o.to_string()).collect())
         }
         None if repositories.len() == 1 => {
             (repositories[0].name.clone(), repositories[0].serves.iter().map(|o| o.to_string()).collect())
         }
-        None if repositories.is_empty() => ("mirror".to_string(), scenario.catalogs.iter().map(|c| c.os.to_string()).collect()),
-        None => return Err(Failure::input(format!("{}: several repositories; choose one with --repository", scenario.source_name))),
+        None if repositories.is_empty() => {
+            ("mirror".to_string(), scenario.catalogs.iter().map(|c| c.os.to_string()).collect())
+        }
+        None => {
+            return Err(Failure::input(format!(
+                "{}: several repositories; choose one with --repository",
+                scenario.source_name
+            )));
+        }
     };
     if args.calibrate_connections == 0 || args.calibrate_seconds == 0 {
         return Err(Failure::input("--calibrate-connections and --calibrate-seconds must be at least 1"));

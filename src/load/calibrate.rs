@@ -65,21 +65,23 @@ impl Calibration {
         let serves: Vec<String> = serves.iter().map(|s| format!("\"{s}\"")).collect();
         let refused: Vec<String> = self.refused.iter().map(|(k, n)| format!("{k} x{n}")).collect();
         let cap = if self.cap_found() {
-            format!("# {} of {} connections opened at once were served ({})", self.accepted, self.probe, refused.join(", "))
+            format!(
+                "# {} of {} connections opened at once were served ({})",
+                self.accepted,
+                self.probe,
+                refused.join(", ")
+            )
         } else {
             format!("# all {} connections opened at once were served: the cap is at least that", self.probe)
         };
+        let (single, aggregate) = (significant(self.single_mbps), significant(self.aggregate_mbps));
         format!(
             "# measured by patchfleet load --calibrate against {target}\n{cap}\n\
-             # one connection: {:.1} Mbit/s (the per-instance limit: [agent] download_mbps = {:.1})\n\
-             # {} connections: {:.1} Mbit/s in all\n\
-             [[repository]]\nname = \"{name}\"\nserves = [{}]\nbandwidth_mbps = {:.1}\nmax_connections = {}\n",
-            self.single_mbps,
-            self.single_mbps,
+             # one connection: {single} Mbit/s (the per-instance limit: [agent] download_mbps = {single})\n\
+             # {} connections: {aggregate} Mbit/s in all\n\
+             [[repository]]\nname = \"{name}\"\nserves = [{}]\nbandwidth_mbps = {aggregate}\nmax_connections = {}\n",
             self.aggregate_connections,
-            self.aggregate_mbps,
             serves.join(", "),
-            self.aggregate_mbps,
             self.accepted.max(1),
         )
     }
@@ -220,4 +222,10 @@ async fn measure_rate(target: &Target, options: &CalibrateOptions, n: u32) -> Re
     }
     let rate = (b2 - b1) as f64 * 8.0 / 1e6 / t2.duration_since(t1).as_secs_f64();
     Ok((rate, served))
+}
+
+/// A rate with four significant figures (at least one decimal), as TOML accepts it.
+fn significant(mbps: f64) -> String {
+    let decimals = (3 - mbps.abs().max(1e-9).log10().floor() as i32).clamp(1, 6) as usize;
+    format!("{mbps:.decimals$}")
 }

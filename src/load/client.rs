@@ -35,7 +35,9 @@ impl Target {
             None => (rest, "/"),
         };
         if authority.is_empty() || authority.contains('@') || path.contains(['?', '#']) {
-            return Err(format!("--target `{url}`: expected http://host[:port][/path], without user, query or fragment"));
+            return Err(format!(
+                "--target `{url}`: expected http://host[:port][/path], without user, query or fragment"
+            ));
         }
         let with_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
             && !authority.ends_with(']')
@@ -103,7 +105,11 @@ impl Connection {
     }
 
     /// Sends a GET and waits for the response head: its status, and when it arrived.
-    pub async fn head(&mut self, target: &Target, path: &str) -> Result<(u16, Instant, hyper::body::Incoming), FetchError> {
+    pub async fn head(
+        &mut self,
+        target: &Target,
+        path: &str,
+    ) -> Result<(u16, Instant, hyper::body::Incoming), FetchError> {
         self.sender.ready().await.map_err(|e| FetchError::Connect(e.to_string()))?;
         let request = hyper::Request::get(target.uri(path))
             .header(hyper::header::HOST, &target.authority)

@@ -60,12 +60,16 @@ fn write_files(dir: &Path, summary: &Summary, plan: &Plan, replay: &Replay) -> R
         Ok(())
     })
     .map_err(io("load.csv"))?;
-    write_csv(&dir.join("requests.csv"), |w| write_requests(w, plan, replay, summary.speedup)).map_err(io("requests.csv"))?;
+    write_csv(&dir.join("requests.csv"), |w| write_requests(w, plan, replay, summary.speedup))
+        .map_err(io("requests.csv"))?;
     let html = super::report::html(summary, &replay.samples).map_err(io("report.html"))?;
     fs::write(dir.join("report.html"), html).map_err(|e| e.to_string()).map_err(io("report.html"))
 }
 
-fn write_csv(path: &Path, rows: impl FnOnce(&mut csv::Writer<fs::File>) -> Result<(), csv::Error>) -> Result<(), String> {
+fn write_csv(
+    path: &Path,
+    rows: impl FnOnce(&mut csv::Writer<fs::File>) -> Result<(), csv::Error>,
+) -> Result<(), String> {
     let mut writer = csv::Writer::from_path(path).map_err(|e| e.to_string())?;
     rows(&mut writer).map_err(|e| e.to_string())?;
     writer.flush().map_err(|e| e.to_string())

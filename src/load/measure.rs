@@ -184,7 +184,12 @@ pub fn text(summary: &Summary) -> String {
     if let (Some(real), Some(model)) = (&s.latency_s, &s.latency_model_s) {
         for (i, &(p, r)) in real.percentiles.iter().enumerate() {
             let predicted = s.predicted_s.as_ref().map_or("-".to_string(), |d| duration(d.percentiles[i].1));
-            out += &format!("    {p:>9.3}%  {:>9}  {:>9}  {:>9}\n", duration(r), duration(model.percentiles[i].1), predicted);
+            out += &format!(
+                "    {p:>9.3}%  {:>9}  {:>9}  {:>9}\n",
+                duration(r),
+                duration(model.percentiles[i].1),
+                predicted
+            );
         }
     } else {
         out += "    (no download succeeded)\n";
@@ -209,7 +214,12 @@ pub fn text(summary: &Summary) -> String {
         s.bytes as f64 / 1e6
     );
     if let Some(t) = &s.time_to_first_byte_s {
-        out += &format!("  Time to first byte: p50 {}, p99 {}, max {}\n", duration(t.p50), duration(t.p99), duration(t.max));
+        out += &format!(
+            "  Time to first byte: p50 {}, p99 {}, max {}\n",
+            duration(t.p50),
+            duration(t.p99),
+            duration(t.max)
+        );
     }
     if let Some(l) = &s.dispatch_lag_s {
         out += &format!("  Schedule kept: dispatch lag p99 {}, max {}\n", duration(l.p99), duration(l.max));

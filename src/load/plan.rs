@@ -94,7 +94,8 @@ pub fn build(scenario: &Scenario, result: &RunResult, options: &PlanOptions) -> 
     };
     let requests: Vec<&DownloadRequest> = log.requests.iter().filter(|d| d.execution == execution).collect();
     let repository = choose_repository(scenario, &requests, options, execution)?;
-    let requests: Vec<&DownloadRequest> = requests.into_iter().filter(|d| d.repository as usize == repository).collect();
+    let requests: Vec<&DownloadRequest> =
+        requests.into_iter().filter(|d| d.repository as usize == repository).collect();
     let first = requests.iter().map(|d| d.requested_at).min().expect("the repository has requests");
     let mut downloads = Vec::with_capacity(requests.len().min(options.max_downloads));
     for request in requests.iter().take(options.max_downloads) {
@@ -106,7 +107,11 @@ pub fn build(scenario: &Scenario, result: &RunResult, options: &PlanOptions) -> 
                 let patch = &catalog.patches[p as usize];
                 let package = &catalog.package_names[patch.package as usize];
                 let bytes = object_bytes(patch.download_mb, options.size_scale);
-                Ok(Object { patch: patch.id.clone(), path: object_path(&options.template, &patch.id, package, bytes)?, bytes })
+                Ok(Object {
+                    patch: patch.id.clone(),
+                    path: object_path(&options.template, &patch.id, package, bytes)?,
+                    bytes,
+                })
             })
             .collect::<Result<Vec<_>, String>>()?;
         downloads.push(Download {
@@ -140,13 +145,16 @@ fn choose_repository(
     let names: Vec<&str> = used.iter().map(|&r| scenario.network.repositories[r].name.as_str()).collect();
     match &options.repository {
         Some(name) => used.iter().copied().find(|&r| &scenario.network.repositories[r].name == name).ok_or_else(|| {
-            format!("execution {execution} of `{}` downloaded nothing from `{name}` (it used: {})", options.window, list(&names))
+            format!(
+                "execution {execution} of `{}` downloaded nothing from `{name}` (it used: {})",
+                options.window,
+                list(&names)
+            )
         }),
         None if used.len() == 1 => Ok(used[0]),
-        None if used.is_empty() => Err(format!(
-            "execution {execution} of window `{}` downloaded nothing through a repository",
-            options.window
-        )),
+        None if used.is_empty() => {
+            Err(format!("execution {execution} of window `{}` downloaded nothing through a repository", options.window))
+        }
         None => Err(format!(
             "execution {execution} of `{}` downloaded from several repositories ({}): choose one with --repository",
             options.window,
@@ -167,10 +175,14 @@ pub fn object_path(template: &str, patch: &str, package: &str, bytes: u64) -> Re
     let path = template.replace("{patch}", patch).replace("{package}", package).replace("{bytes}", &bytes.to_string());
     let path = path.trim_start_matches('/').to_string();
     if path.is_empty() || path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
-        return Err(format!("object path `{path}` (from template `{template}`) must be a relative path without empty, `.` or `..` segments"));
+        return Err(format!(
+            "object path `{path}` (from template `{template}`) must be a relative path without empty, `.` or `..` segments"
+        ));
     }
     if path.chars().any(|c| c.is_control() || c == ' ' || c == '?' || c == '#' || c == '%') {
-        return Err(format!("object path `{path}` (from template `{template}`) has a character that needs escaping in a URL"));
+        return Err(format!(
+            "object path `{path}` (from template `{template}`) has a character that needs escaping in a URL"
+        ));
     }
     Ok(path)
 }

@@ -53,7 +53,8 @@ impl Server {
         let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let arrivals = Arc::new(Mutex::new(Vec::new()));
-        let shared = Shared { config, next_free: Mutex::new(None), open: AtomicUsize::new(0), arrivals: arrivals.clone() };
+        let shared =
+            Shared { config, next_free: Mutex::new(None), open: AtomicUsize::new(0), arrivals: arrivals.clone() };
         let shared = Arc::new(shared);
         runtime.spawn(async move {
             let started = Instant::now();
@@ -105,12 +106,15 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>, started: Instant) {
         shared.arrivals.lock().unwrap().push(started.elapsed().as_secs_f64());
         let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
         if open > shared.config.max_connections {
-            let _ = stream.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            let _ = stream
+                .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
             return;
         }
         sleep(shared.config.stall).await;
         let size = size_of(&path);
-        let response = format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\ncontent-type: application/octet-stream\r\n\r\n");
+        let response =
+            format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\ncontent-type: application/octet-stream\r\n\r\n");
         if stream.write_all(response.as_bytes()).await.is_err() {
             return;
         }
@@ -121,19 +125,21 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>, started: Instant) {
 }
 
 /// Sends `size` zero bytes in chunks, each reserved on the shared and the connection's own
-/// virtual clocks and sent when both allow.
+/// virtual clocks and sent when both allow. A clock behind the wall clock catches up by at
+/// most `SLACK` (a late wake-up is made up for; an idle period is not banked).
 async fn send_body(stream: &mut TcpStream, shared: &Shared, size: u64) -> std::io::Result<()> {
     const CHUNK: u64 = 8192;
+    const SLACK: Duration = Duration::from_millis(50);
     let zeros = [0u8; CHUNK as usize];
     let mut own = Instant::now();
     let mut left = size;
     while left > 0 {
         let n = left.min(CHUNK);
         let now = Instant::now();
-        own = own.max(now) + Duration::from_secs_f64(n as f64 / shared.config.per_connection);
+        own = own.max(now - SLACK) + Duration::from_secs_f64(n as f64 / shared.config.per_connection);
         let common = {
             let mut next = shared.next_free.lock().unwrap();
-            let at = next.unwrap_or(now).max(now) + Duration::from_secs_f64(n as f64 / shared.config.bandwidth);
+            let at = next.unwrap_or(now).max(now - SLACK) + Duration::from_secs_f64(n as f64 / shared.config.bandwidth);
             *next = Some(at);
             at
         };
@@ -303,8 +309,9 @@ fn the_replay_stops_at_its_duration_with_partial_results() {
 #[test]
 fn calibration_finds_the_connection_cap_and_both_rates() {
     // 1 MB/s per connection (8 Mbit/s), 4 MB/s in all (32 Mbit/s), six connections.
-    let server = Server::start(ServerConfig { bandwidth: 4e6, per_connection: 1e6, max_connections: 6, ..Default::default() });
-    let options = CalibrateOptions { path: "calibrate.bin".into(), probe: 10, seconds: 1, settle: 0.4 };
+    let server =
+        Server::start(ServerConfig { bandwidth: 4e6, per_connection: 1e6, max_connections: 6, ..Default::default() });
+    let options = CalibrateOptions { path: "calibrate.bin".into(), probe: 10, seconds: 2, settle: 0.4 };
     let calibration = load::run_calibration(&server.target(), &options).unwrap();
     assert_eq!(calibration.accepted, 6);
     assert_eq!(calibration.refused.get("503"), Some(&4));
@@ -485,7 +492,8 @@ fn a_replayed_window_matches_its_prediction_on_a_server_like_the_model() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("load");
     load::files::write(&out, &summary, &plan, &replay).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("load.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("load.json")).unwrap()).unwrap();
     assert_eq!(json["succeeded"], 4);
     assert_eq!(json["window"], "friday-install");
     assert!((json["predicted_s"]["max"].as_f64().unwrap() - 40.0).abs() < 0.04);
@@ -494,7 +502,11 @@ fn a_replayed_window_matches_its_prediction_on_a_server_like_the_model() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), 2);
     assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("src="), "self-contained");
-    assert!(std::fs::read_to_string(out.join("load.csv")).unwrap().starts_with("t,dispatched,completed,errors,active,waiting,mbps"));
+    assert!(
+        std::fs::read_to_string(out.join("load.csv"))
+            .unwrap()
+            .starts_with("t,dispatched,completed,errors,active,waiting,mbps")
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -520,7 +532,8 @@ fn load_seed_writes_sparse_objects_named_by_patch_and_size() {
     let scenario = dir.path().join("four.toml");
     std::fs::write(&scenario, FOUR_DOWNLOADS).unwrap();
     let mirror = dir.path().join("mirror");
-    let out = support::run(&["load", "seed", mirror.to_str().unwrap(), scenario.to_str().unwrap(), "--size-scale", "1000"]);
+    let out =
+        support::run(&["load", "seed", mirror.to_str().unwrap(), scenario.to_str().unwrap(), "--size-scale", "1000"]);
     assert_eq!(out.status.code(), Some(0), "{}", support::text(&out.stderr));
     assert_eq!(std::fs::metadata(mirror.join("ALAS2023-2026-0001-100000.bin")).unwrap().len(), 100_000);
     assert_eq!(std::fs::metadata(mirror.join("calibrate.bin")).unwrap().len(), 4 << 30);
