@@ -540,6 +540,9 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
     patchfleet::load::files::write(&dir, &summary, &plan, &replay).map_err(|message| Failure { code: 1, message })?;
     print!("{}", patchfleet::load::measure::text(&summary));
     println!("results: {}", dir.display());
+    if summary.succeeded == 0 && summary.dispatched > 0 {
+        return Err(Failure { code: 1, message: format!("no download succeeded against {url}") });
+    }
     Ok(())
 }
 

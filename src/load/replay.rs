@@ -143,15 +143,10 @@ pub async fn replay(
         }
         let next_at = downloads.get(next).map(due);
         tokio::select! {
+            // Dispatch before bookkeeping: a burst of completions never delays a start.
             biased;
             _ = &mut interrupt => break Stop::Interrupted,
             _ = sleep_until(deadline) => break Stop::Duration,
-            Some(outcome) = rx.recv() => {
-                completed += 1;
-                errors += u64::from(outcome.error.is_some());
-                let index = outcome.index;
-                outcomes[index] = Some(outcome);
-            }
             _ = sleep_until(next_at.unwrap_or(deadline)), if next_at.is_some() => {
                 let download = &downloads[next];
                 let instance = instances.entry(download.instance).or_insert_with(|| Arc::new(Semaphore::new(1))).clone();
@@ -166,6 +161,12 @@ pub async fn replay(
                 };
                 tasks.spawn(task.run(instance, connections.clone(), tx.clone()));
                 next += 1;
+            }
+            Some(outcome) = rx.recv() => {
+                completed += 1;
+                errors += u64::from(outcome.error.is_some());
+                let index = outcome.index;
+                outcomes[index] = Some(outcome);
             }
             _ = ticker.tick() => {
                 let sample = sample(&live, start, next, completed, errors, &mut last_bytes, &mut last_t);

@@ -572,3 +572,33 @@ fn the_command_replays_a_window_and_writes_its_results() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(server.arrivals.lock().unwrap().len(), 4);
 }
+
+#[test]
+fn ctrl_c_stops_the_replay_and_writes_what_was_measured() {
+    // 50 kB/s shared: the first two downloads of 100 kB end after about 4 s, the other two
+    // would after about 8 s. SIGINT at 5 s leaves two measured and two unfinished.
+    let server = Server::start(ServerConfig { bandwidth: 50e3, ..ServerConfig::default() });
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("four.toml");
+    std::fs::write(&scenario, FOUR_DOWNLOADS).unwrap();
+    let out_dir = dir.path().join("results");
+    let target = format!("http://{}/", server.addr);
+    let child = support::patchfleet()
+        .args(["load", "--target", &target, scenario.to_str().unwrap(), "--window", "friday-install"])
+        .args(["--speedup", "1000", "--out", out_dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    let signal = std::process::Command::new("sh").arg("-c").arg(format!("kill -INT {}", child.id())).status().unwrap();
+    assert!(signal.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", support::text(&out.stderr));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("load.json")).unwrap()).unwrap();
+    assert_eq!(json["stop"], "interrupted");
+    assert_eq!(json["succeeded"], 2);
+    assert_eq!(json["unfinished"], 2);
+    assert!(json["elapsed_s"].as_f64().unwrap() < 7.0);
+}
