@@ -49,3 +49,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .build()
         .map_err(|e| format!("cannot start the load-test runtime: {e}"))
 }
+
+#[cfg(test)]
+mod tests;
