@@ -41,7 +41,8 @@ pub struct ReplayOptions {
 pub struct Outcome {
     pub index: usize,
     pub scheduled: f64,
-    /// When the replay started it (its lag behind `scheduled` shows the schedule is kept).
+    /// When the replay's scheduler started it (its lag behind `scheduled` shows the
+    /// schedule is kept).
     pub dispatched: f64,
     /// When it got a connection (after the caps).
     pub connected: Option<f64>,
@@ -153,6 +154,7 @@ pub async fn replay(
                 let task = Task {
                     index: next,
                     scheduled: due(download).duration_since(start).as_secs_f64(),
+                    dispatched: start.elapsed().as_secs_f64(),
                     start,
                     download: download.clone(),
                     target: target.clone(),
@@ -219,6 +221,7 @@ fn sample(
 struct Task {
     index: usize,
     scheduled: f64,
+    dispatched: f64,
     start: Instant,
     download: Download,
     target: Target,
@@ -228,7 +231,6 @@ struct Task {
 
 impl Task {
     async fn run(self, instance: Arc<Semaphore>, connections: Arc<Semaphore>, tx: mpsc::UnboundedSender<Outcome>) {
-        let dispatched = self.since_start(Instant::now());
         self.live.waiting.fetch_add(1, Ordering::Relaxed);
         let waiting = Guard(&self.live.waiting);
         let _instance = instance.acquire_owned().await.expect("the semaphore is never closed");
@@ -248,7 +250,7 @@ impl Task {
         let outcome = Outcome {
             index: self.index,
             scheduled: self.scheduled,
-            dispatched,
+            dispatched: self.dispatched,
             connected: Some(connected),
             first_byte,
             done: self.since_start(Instant::now()),
