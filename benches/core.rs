@@ -140,7 +140,7 @@ fn scan_fixture(
     let mut compiled = compile(&baseline, &catalog);
     for (index, approval) in compiled.approvals.clone().iter().enumerate() {
         if approval.at.is_some_and(|t| t <= start) {
-            compiled.approved.insert(index);
+            compiled.approve(index);
         }
     }
     let mut rng = Stream::new(42, 0, Purpose::ProfilePackages);
@@ -174,6 +174,7 @@ fn scan_evaluation(c: &mut Criterion) {
             b.iter(|| {
                 let input = EvaluationInput {
                     baseline: &baseline,
+                    approved: &baseline.approved,
                     security: &security,
                     applicable: &applicable,
                     installed: &installed,

@@ -269,13 +269,18 @@ fn load(path: Option<&Path>) -> Result<Scenario, Failure> {
             (name, text)
         }
     };
-    scenario::load(&name, &text).map_err(|diagnostics| {
+    let scenario = scenario::load(&name, &text).map_err(|diagnostics| {
         let count = diagnostics.0.len();
         Failure::input(format!(
             "{diagnostics}\nerror: {name} is not a valid scenario ({count} problem{})",
             if count == 1 { "" } else { "s" }
         ))
-    })
+    })?;
+    // Legal but rarely meant: said on stderr, never an error.
+    for warning in &scenario.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(scenario)
 }
 
 fn progress_hidden(quiet: bool) -> bool {

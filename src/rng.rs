@@ -32,6 +32,8 @@ pub enum Purpose {
     InstanceFaults = 7,
     /// Lifetimes of an Auto Scaling group's instances.
     InstanceLifetime = 8,
+    /// Which of its profile's package mixes an instance carries.
+    PackageMix = 9,
 }
 
 /// One random stream. Cheap to create; create one where the draws happen.

@@ -23,6 +23,10 @@ pub struct RunResult {
     pub association_records: Vec<ExecutionRecord>,
     /// Remediations run by alarms.
     pub remediation_records: Vec<ExecutionRecord>,
+    /// Every target of every task, when the scenario asks for `invocations.csv`.
+    pub invocations: Option<Vec<crate::sim::InvocationRecord>>,
+    /// When each operation snapshot was taken, by snapshot number.
+    pub snapshot_taken: Vec<SimTime>,
     pub alarms: Vec<crate::sim::AlarmState>,
     pub metrics: CoreMetrics,
     pub repository_samples: Vec<crate::sim::RepositorySample>,
@@ -86,6 +90,8 @@ fn run_with(
         window_records: sim.executions.window_records,
         association_records: sim.executions.association_records,
         remediation_records: sim.executions.remediation_records,
+        invocations: sim.executions.invocation_log,
+        snapshot_taken: sim.executions.snapshot_taken,
         alarms: sim.alarms,
         metrics: sim.metrics,
         repository_samples: sim.repository_samples,

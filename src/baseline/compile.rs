@@ -8,15 +8,30 @@
 //! Evaluation order (section 1.5 of the semantics reference): rules approve; the approved
 //! list adds; the rejected list removes, so a patch on both lists is rejected.
 //!
+//! Rules AWS documents:
+//! - ApproveAfterDays counts whole UTC calendar days (API reference, PatchRule): with 7,
+//!   a patch whose approval date falls any time on the UTC day seven days back is approved,
+//!   so a patch released 2025-11-09T18:00Z is approved at 2025-11-16T00:00Z. Approval never
+//!   precedes the release itself: with 0 days it happens at the release instant.
+//! - ApproveUntilDate approves patches whose approval date falls on or before that UTC day
+//!   (API reference, PatchRule), when they are released.
+//! - The approval date is the later of the release and the last update wherever the catalog
+//!   carries an update date (Amazon Linux's Updated Date, Windows' revised updates:
+//!   patch-manager-release-dates and patch-manager-predefined-and-custom-patch-baselines).
+//! - Windows: a rule without a PATCH_SET filter matches operating-system updates only
+//!   (PATCH_SET defaults to OS; the create-patch-baseline example approves Office through
+//!   `PATCH_SET=APPLICATION`).
+//!
 //! Decisions on points AWS leaves open:
-//! - ApproveAfterDays counts exact 24-hour periods from the release instant: a patch
-//!   released 2025-11-09T18:00Z with 7 days is approved at 2025-11-16T18:00Z, not at the
-//!   start of that UTC day (the API reference's reading, not CloudFormation's).
 //! - A patch approved by several rules takes the highest of their compliance levels, and the
 //!   earliest of their approval instants.
 //! - A patch on the approved list is approved when released, with the list's level.
+//! - GlobalFilters without PATCH_SET keep both patch sets: the OS default is a property of
+//!   a rule, and applying it to the global filters would make every APPLICATION rule dead.
 
 use super::def::{ApprovalDelay, BaselineDef, ComplianceLevel, FilterKey, RejectedAction};
+use std::sync::Arc;
+
 use crate::bitset::BitSet;
 use crate::catalog::{Catalog, Family, Os, Patch};
 use crate::time::{SimDuration, SimTime};
@@ -70,8 +85,11 @@ pub struct CompiledBaseline {
     pub rejected_action: RejectedAction,
     /// Windows: AVAILABLE_SECURITY_UPDATE items are non-compliant.
     pub available_security_non_compliant: bool,
-    /// Patches approved as of the simulation clock; set by approval events.
-    pub approved: BitSet,
+    /// Patches approved as of the simulation clock; set by approval events through
+    /// [`CompiledBaseline::approve`]. Shared: an operation's snapshot holds a clone of the
+    /// `Arc`, and an approval while a snapshot is held copies the set once (copy on write),
+    /// so snapshots cost nothing per invocation.
+    pub approved: Arc<BitSet>,
     /// Patches whose compliance level is CRITICAL (for CriticalNonCompliantCount).
     pub critical: BitSet,
     /// Per compliance level (indexed like [`super::LEVELS`]), the patches approved with it:
@@ -79,18 +97,20 @@ pub struct CompiledBaseline {
     pub by_level: Vec<BitSet>,
 }
 
-/// The instant ApproveAfterDays and ApproveUntilDate count from (section 1.3): the
-/// notice's Updated Date on Amazon Linux when it has one; for a repository without dates,
+/// The instant ApproveAfterDays and ApproveUntilDate count from (section 1.3): the later
+/// of the release and the last update when the catalog carries an update date (Amazon
+/// Linux's notice Updated Date, a revised Windows update); for a repository without dates,
 /// the package build time, or nothing at all (then the delay is zero); otherwise the release.
-pub fn approval_base(patch: &Patch, os: Os) -> Option<SimTime> {
-    let amazon = matches!(os, Os::AmazonLinux | Os::AmazonLinux2 | Os::AmazonLinux2022 | Os::AmazonLinux2023);
-    if amazon && let Some(updated) = patch.updated {
-        return Some(updated);
-    }
+pub fn approval_base(patch: &Patch) -> Option<SimTime> {
     if !patch.dated {
         return patch.build_time;
     }
-    Some(patch.released)
+    Some(patch.updated.map_or(patch.released, |updated| updated.max(patch.released)))
+}
+
+/// 00:00:00 UTC of the day `t` falls on.
+fn utc_midnight(t: SimTime) -> SimTime {
+    SimTime(t.0.div_euclid(SimDuration::DAY.0) * SimDuration::DAY.0)
 }
 
 /// Whether a patch comes from a source a rule (or list) accepts without EnableNonSecurity:
@@ -104,11 +124,13 @@ fn from_security_source(patch: &Patch, os: Os) -> bool {
 }
 
 /// When a rule approves a patch it matches, or `None` if its ApproveUntilDate excludes it.
-fn rule_instant(delay: ApprovalDelay, patch: &Patch, os: Os) -> Option<SimTime> {
-    let base = approval_base(patch, os);
+fn rule_instant(delay: ApprovalDelay, patch: &Patch) -> Option<SimTime> {
+    let base = approval_base(patch);
     match (delay, base) {
+        // Whole UTC days: the start of the day `days` after the approval date's day, and
+        // never before the release.
         (ApprovalDelay::AfterDays(days), Some(base)) => {
-            Some((base + SimDuration::days(days as i64)).max(patch.released))
+            Some((utc_midnight(base) + SimDuration::days(days as i64)).max(patch.released))
         }
         // No date to count from: the delay is zero.
         (ApprovalDelay::AfterDays(_), None) => Some(patch.released),
@@ -142,11 +164,13 @@ pub fn approval_of(def: &BaselineDef, catalog: &Catalog, patch: &Patch) -> Appro
     let mut level = ComplianceLevel::Unspecified;
     for (index, rule) in def.rules.iter().enumerate() {
         let source_ok = rule.enable_non_security || from_security_source(patch, def.os);
-        if !source_ok || !rule.filters.iter().all(|(key, values)| filter_matches(*key, values, patch, product, def.os))
+        if !source_ok
+            || !rule_patch_set_matches(rule, patch, family)
+            || !rule.filters.iter().all(|(key, values)| filter_matches(*key, values, patch, product, def.os))
         {
             continue;
         }
-        let Some(when) = rule_instant(rule.delay, patch, def.os) else { continue };
+        let Some(when) = rule_instant(rule.delay, patch) else { continue };
         if best.is_none_or(|(t, _)| when < t) {
             best = Some((when, index as u8));
         }
@@ -156,6 +180,64 @@ pub fn approval_of(def: &BaselineDef, catalog: &Catalog, patch: &Patch) -> Appro
         Some((at, rule)) => Approval { at: Some(at), level, source: ApprovalSource::Rule(rule) },
         None => Approval { at: None, level: ComplianceLevel::Unspecified, source: ApprovalSource::NoRule },
     }
+}
+
+impl CompiledBaseline {
+    /// The patch becomes approved from now on. Snapshots taken before keep their set.
+    pub fn approve(&mut self, patch: usize) {
+        Arc::make_mut(&mut self.approved).insert(patch);
+    }
+}
+
+/// The approved sets of every baseline at one instant: what the operations of one
+/// maintenance-window execution, association run or remediation see (AWS-RunPatchBaseline's
+/// `SnapshotId`: all nodes of one operation patch against the same approved set). Taking
+/// one clones an `Arc` per baseline; nothing is copied unless an approval comes while it is
+/// held, and then once per baseline, not per invocation.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// Numbers the snapshots of a run in the order they were taken.
+    pub id: u32,
+    approved: Vec<Arc<BitSet>>,
+}
+
+impl Snapshot {
+    pub fn take(id: u32, baselines: &[CompiledBaseline]) -> Snapshot {
+        Snapshot { id, approved: baselines.iter().map(|b| Arc::clone(&b.approved)).collect() }
+    }
+
+    /// The approved set of baseline `index` in this snapshot.
+    pub fn approved(&self, index: u16) -> &BitSet {
+        &self.approved[index as usize]
+    }
+
+    /// The id AWS would show: a GUID, derived from the snapshot's number and the scenario's
+    /// seed alone so it is stable across runs.
+    pub fn guid(id: u32, seed: u64) -> String {
+        let mix = |mut z: u64| {
+            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        let high = mix(seed ^ ((id as u64) << 1));
+        let low = mix(high ^ id as u64);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            high >> 32,
+            (high >> 16) & 0xFFFF,
+            high & 0xFFF,
+            0x8000 | (low >> 48) & 0x3FFF,
+            low & 0xFFFF_FFFF_FFFF
+        )
+    }
+}
+
+/// Windows: a rule without a PATCH_SET filter matches operating-system updates only.
+fn rule_patch_set_matches(rule: &super::def::RuleDef, patch: &Patch, family: Family) -> bool {
+    family != Family::Windows
+        || rule.filters.iter().any(|(key, _)| *key == FilterKey::PatchSet)
+        || patch_set(patch) == "OS"
 }
 
 /// Compiles `def` against `catalog`.
@@ -186,7 +268,7 @@ pub fn compile(def: &BaselineDef, catalog: &Catalog) -> CompiledBaseline {
         rejected,
         rejected_action: def.rejected_patches_action,
         available_security_non_compliant: def.available_security_updates_non_compliant,
-        approved: BitSet::new(n),
+        approved: Arc::new(BitSet::new(n)),
         critical,
         by_level,
     }

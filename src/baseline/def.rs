@@ -85,9 +85,16 @@ impl FilterKey {
     pub fn valid_for(os: Os) -> &'static [FilterKey] {
         use crate::catalog::Family;
         match os.family() {
-            Family::Windows => {
-                &[FilterKey::Product, FilterKey::Classification, FilterKey::MsrcSeverity, FilterKey::PatchId]
-            }
+            // DescribePatchProperties lists PRODUCT, PRODUCT_FAMILY, CLASSIFICATION and
+            // MSRC_SEVERITY; PATCH_SET (OS or APPLICATION) and PATCH_ID are Windows keys too.
+            Family::Windows => &[
+                FilterKey::Product,
+                FilterKey::ProductFamily,
+                FilterKey::Classification,
+                FilterKey::MsrcSeverity,
+                FilterKey::PatchSet,
+                FilterKey::PatchId,
+            ],
             Family::Apt => &[FilterKey::Product, FilterKey::Priority, FilterKey::Section],
             Family::MacOs => &[FilterKey::Product, FilterKey::Classification],
             Family::Yum | Family::Suse => &[FilterKey::Product, FilterKey::Classification, FilterKey::Severity],
@@ -129,7 +136,7 @@ pub enum RejectedAction {
 /// When a rule approves a patch it matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApprovalDelay {
-    /// ApproveAfterDays: this many exact 24-hour periods after the approval date.
+    /// ApproveAfterDays: this many whole UTC days after the approval date's day.
     AfterDays(u32),
     /// ApproveUntilDate: patches whose approval date falls on or before this UTC day
     /// (the instant is 00:00 UTC of that day) are approved when released.

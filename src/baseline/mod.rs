@@ -8,7 +8,7 @@ pub mod explain;
 pub mod predefined;
 
 pub use compile::{
-    Approval, ApprovalSource, CompiledBaseline, approval_base, approval_of, compile, entry_matches, filter_matches,
-    patch_set,
+    Approval, ApprovalSource, CompiledBaseline, Snapshot, approval_base, approval_of, compile, entry_matches,
+    filter_matches, patch_set,
 };
 pub use def::{ApprovalDelay, BaselineDef, ComplianceLevel, FilterKey, LEVELS, RejectedAction, RuleDef};

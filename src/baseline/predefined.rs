@@ -72,10 +72,10 @@ pub fn by_name(name: &str) -> Option<BaselineDef> {
     let found = match name {
         "AWS-DefaultPatchBaseline" | "AWS-WindowsPredefinedPatchBaseline-OS" => def(name, Os::Windows, windows_os()),
         "AWS-WindowsPredefinedPatchBaseline-OS-Applications" => {
+            // Section 2: the OS rule keeps its classifications and severities, and a second
+            // rule approves every Microsoft application update (PATCH_SET=APPLICATION).
             let mut rules = windows_os();
-            // Section 2: "plus all Microsoft application patches". Application patches are
-            // those of products other than the Windows OS itself.
-            rules.push(rule(&[(Classification, &["*"])], 7, false));
+            rules.push(rule(&[(PatchSet, &["APPLICATION"]), (Classification, &["*"])], 7, false));
             def(name, Os::Windows, rules)
         }
         "AWS-AmazonLinuxDefaultPatchBaseline" => {

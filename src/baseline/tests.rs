@@ -76,24 +76,35 @@ fn security_rule(days: u32) -> RuleDef {
     rule(&[(FilterKey::Classification, &["Security"])], days, ComplianceLevel::High)
 }
 
+/// API reference, PatchRule (ApproveAfterDays): the delay counts whole UTC days; with 7,
+/// patches released any time on the UTC day seven days back are approved.
 #[test]
-fn a1_a2_approve_after_days_counts_exact_24_hour_periods_from_release() {
+fn a1_a2_approve_after_days_counts_whole_utc_days() {
     let cat = catalog(vec![patch("P", "openssl", "Security", "Critical", at("2025-11-09T18:00:00Z"))]);
     let compiled = compile(&baseline(vec![security_rule(7)], &[], &[]), &cat);
     let approved_at = compiled.approvals[0].at.unwrap();
-    assert_eq!(approved_at, at("2025-11-16T18:00:00Z"));
-    // A1: one minute before, not yet approved; A2: a second after, approved.
-    assert!(at("2025-11-16T17:59:00Z") < approved_at);
-    assert!(at("2025-11-16T18:00:01Z") >= approved_at);
+    assert_eq!(approved_at, at("2025-11-16T00:00:00Z"));
+    // A1: the last second of 11-15, not yet approved; A2: midnight of 11-16, approved.
+    assert!(at("2025-11-15T23:59:59Z") < approved_at);
+    assert!(at("2025-11-16T00:00:00Z") >= approved_at);
 }
 
+/// API reference, PatchRule: approval counts from the day, but never precedes the release.
 #[test]
-fn a2_prime_the_whole_day_reading_is_not_ours() {
-    // Under CloudFormation's whole-day reading the patch would be approved at
-    // 2025-11-16T00:00:01Z; under the exact-offset reading chosen here it is not.
+fn a2_prime_zero_days_never_approves_before_the_release() {
     let cat = catalog(vec![patch("P", "openssl", "Security", "Critical", at("2025-11-09T18:00:00Z"))]);
-    let compiled = compile(&baseline(vec![security_rule(7)], &[], &[]), &cat);
-    assert!(compiled.approvals[0].at.unwrap() > at("2025-11-16T00:00:01Z"));
+    let compiled = compile(&baseline(vec![security_rule(0)], &[], &[]), &cat);
+    let approved_at = compiled.approvals[0].at.unwrap();
+    assert!(at("2025-11-09T17:59:00Z") < approved_at, "not before the release");
+    assert_eq!(approved_at, at("2025-11-09T18:00:00Z"));
+}
+
+/// Whole UTC days also for a patch released in the last second of a day.
+#[test]
+fn a_patch_released_at_the_end_of_a_day_counts_that_day() {
+    let cat = catalog(vec![patch("P", "openssl", "Security", "Critical", at("2025-11-09T23:59:59Z"))]);
+    let compiled = compile(&baseline(vec![security_rule(1)], &[], &[]), &cat);
+    assert_eq!(compiled.approvals[0].at, Some(at("2025-11-10T00:00:00Z")));
 }
 
 #[test]
@@ -251,9 +262,65 @@ fn windows_entries_are_kb_ids_and_filters_see_product_family_and_patch_set() {
     let compiled = compile(&baseline_of(Os::Windows, vec![only_os], &[], &["KB5044281"]), &cat);
     assert_eq!(compiled.approvals[0].source, ApprovalSource::NoRule, "Office is an APPLICATION patch");
     assert_eq!(compiled.approvals[1].source, ApprovalSource::RejectedList);
-    let family = rule(&[(FilterKey::ProductFamily, &["Office"])], 0, ComplianceLevel::High);
+    let family = rule(
+        &[(FilterKey::PatchSet, &["APPLICATION"]), (FilterKey::ProductFamily, &["Office"])],
+        0,
+        ComplianceLevel::High,
+    );
     let compiled = compile(&baseline_of(Os::Windows, vec![family], &[], &[]), &cat);
     assert!(compiled.approvals[0].at.is_some() && compiled.approvals[1].at.is_none());
+}
+
+/// patch-manager-predefined-and-custom-patch-baselines and the create-patch-baseline
+/// example (`PATCH_SET=APPLICATION` with `PRODUCT=Office 2016`): a Windows rule without
+/// PATCH_SET matches operating-system updates only.
+#[test]
+fn a_windows_rule_without_patch_set_matches_os_updates_only() {
+    let mut office = patch("KB5002700", "office", "SecurityUpdates", "Critical", SimTime(0));
+    office.properties.product_family = Some("Office".into());
+    let os_update = patch("KB5044281", "windows-cu", "SecurityUpdates", "Critical", SimTime(0));
+    let cat = catalog_of(Os::Windows, vec![office, os_update]);
+    let everything = rule(&[(FilterKey::Classification, &["*"])], 0, ComplianceLevel::High);
+    let compiled = compile(&baseline_of(Os::Windows, vec![everything], &[], &[]), &cat);
+    assert_eq!(compiled.approvals[0].source, ApprovalSource::NoRule, "Office needs PATCH_SET=APPLICATION");
+    assert!(compiled.approvals[1].at.is_some());
+    let office_family = rule(&[(FilterKey::ProductFamily, &["Office"])], 0, ComplianceLevel::High);
+    let compiled = compile(&baseline_of(Os::Windows, vec![office_family], &[], &[]), &cat);
+    assert_eq!(compiled.approvals[0].source, ApprovalSource::NoRule, "PRODUCT_FAMILY alone keeps the OS set");
+}
+
+/// Section 2: AWS-DefaultPatchBaseline and -OS approve OS updates only; -OS-Applications
+/// adds every Microsoft application update and keeps the OS rule's classifications and
+/// severities.
+#[test]
+fn predefined_windows_baselines_split_os_and_application_updates() {
+    let mut office_low = patch("KB1", "office", "Updates", "Low", SimTime(0));
+    office_low.properties.product_family = Some("Office".into());
+    let os_critical = patch("KB2", "windows-cu", "SecurityUpdates", "Critical", SimTime(0));
+    let os_low = patch("KB3", "windows-drv", "Drivers", "Low", SimTime(0));
+    let cat = catalog_of(Os::Windows, vec![office_low, os_critical, os_low]);
+    let approved = |name: &str| {
+        let def = crate::baseline::predefined::by_name(name).unwrap();
+        compile(&def, &cat).approvals.iter().map(|a| a.at.is_some()).collect::<Vec<_>>()
+    };
+    assert_eq!(approved("AWS-DefaultPatchBaseline"), [false, true, false]);
+    assert_eq!(approved("AWS-WindowsPredefinedPatchBaseline-OS"), [false, true, false]);
+    assert_eq!(approved("AWS-WindowsPredefinedPatchBaseline-OS-Applications"), [true, true, false]);
+}
+
+/// Section 1.3: on Windows, the delay counts from the later of release and last update.
+#[test]
+fn windows_delays_count_from_the_last_update() {
+    let mut revised = patch("KB4", "windows-cu", "SecurityUpdates", "Critical", at("2025-03-11T17:00:00Z"));
+    revised.dates.updated = Some(at("2025-03-20T09:00:00Z"));
+    let cat = catalog_of(Os::Windows, vec![revised]);
+    let rule7 = rule(&[(FilterKey::Classification, &["SecurityUpdates"])], 7, ComplianceLevel::High);
+    let compiled = compile(&baseline_of(Os::Windows, vec![rule7], &[], &[]), &cat);
+    assert_eq!(compiled.approvals[0].at, Some(at("2025-03-27T00:00:00Z")));
+    let mut until = rule(&[(FilterKey::Classification, &["SecurityUpdates"])], 0, ComplianceLevel::High);
+    until.delay = ApprovalDelay::UntilDate(at("2025-03-15T00:00:00Z"));
+    let compiled = compile(&baseline_of(Os::Windows, vec![until], &[], &[]), &cat);
+    assert_eq!(compiled.approvals[0].at, None, "updated after the until-date");
 }
 
 #[test]

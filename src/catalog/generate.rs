@@ -20,8 +20,17 @@ pub struct GeneratorDef {
 pub enum ReleaseProcess {
     /// A Poisson process: exponential gaps with mean one week / `per_week`.
     Poisson { per_week: f64 },
-    /// Batches at each fire of a schedule, each with a Poisson number of patches.
-    Batches { schedule: Box<WindowSchedule>, per_release: f64 },
+    /// Batches at each fire of a schedule.
+    Batches { schedule: Box<WindowSchedule>, per_release: BatchSize },
+}
+
+/// How many patches one batch holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BatchSize {
+    /// A Poisson number with this mean.
+    Poisson(f64),
+    /// Exactly this many: a vendor that ships one cumulative update per Patch Tuesday.
+    Exact(u32),
 }
 
 /// A validated stream.
@@ -234,7 +243,10 @@ fn release_instants(process: &ReleaseProcess, from: SimTime, until: SimTime, rng
                 if fire >= until.0 {
                     break;
                 }
-                let count = rng.poisson(*per_release);
+                let count = match *per_release {
+                    BatchSize::Poisson(mean) => rng.poisson(mean),
+                    BatchSize::Exact(n) => n as u64,
+                };
                 out.extend(std::iter::repeat_n(SimTime(fire), count as usize));
                 after = fire;
             }

@@ -9,7 +9,7 @@
 mod generate;
 mod os;
 
-pub use generate::{GeneratorDef, ReleaseProcess, StreamDef, build};
+pub use generate::{BatchSize, GeneratorDef, ReleaseProcess, StreamDef, build};
 
 pub use os::{ALL as OS_ALL, APT_PRIORITIES, Family, Os, classifications, is_security, severities};
 

@@ -8,7 +8,9 @@
 
 mod report;
 
-pub use report::{EvaluationInput, InstanceReport, Operation, PatchCounts, RebootOption, evaluate};
+pub use report::{
+    EvaluationInput, InstanceReport, Operation, PatchCounts, PatchState, RebootOption, evaluate, patch_state,
+};
 
 use serde::Serialize;
 

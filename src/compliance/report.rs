@@ -73,6 +73,8 @@ pub struct InstanceReport {
     pub end: SimTime,
     /// Index of the baseline that produced the report.
     pub baseline: u16,
+    /// Number of the snapshot the operation evaluated against (see `baseline::Snapshot`).
+    pub snapshot: u32,
     pub counts: PatchCounts,
     pub critical_non_compliant: u32,
     pub security_non_compliant: u32,
@@ -100,6 +102,9 @@ impl InstanceReport {
 /// The inputs of one evaluation: an instance's patch state and its baseline.
 pub struct EvaluationInput<'a> {
     pub baseline: &'a CompiledBaseline,
+    /// The approved set the operation sees: the snapshot of its execution (all nodes of one
+    /// maintenance-window execution see the same set), or the baseline's current one.
+    pub approved: &'a BitSet,
     /// Patches of the catalog that are security updates.
     pub security: &'a BitSet,
     /// Patches whose package the instance has (from its profile).
@@ -114,9 +119,15 @@ pub struct EvaluationInput<'a> {
 }
 
 /// Counts and severities of a report: the work every Scan does.
+///
+/// A patch is reported only where it applies: a present patch that no longer applies (a
+/// Windows update superseded by a later one, which leaves the catalog) is NOT_APPLICABLE if
+/// approved and nothing otherwise, never INSTALLED as well, so installing a cumulative
+/// update counts once in InstalledCount (patch-manager-compliance-states: NOT_APPLICABLE
+/// covers superseded updates).
 pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], ComplianceLevel) {
     let baseline = input.baseline;
-    let approved = baseline.approved.words();
+    let approved = input.approved.words();
     let applicable = input.applicable.words();
     let installed = input.installed.words();
     let critical = baseline.critical.words();
@@ -128,7 +139,8 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], Complian
     let (mut critical_nc, mut security_nc, mut total_nc, mut flagged_nc) = (0u32, 0u32, 0u32, 0u32);
     let mut severity = ComplianceLevel::Unspecified;
     for w in 0..approved.len() {
-        let (a, ap, ins) = (approved[w], applicable[w], installed[w]);
+        let (a, ap) = (approved[w], applicable[w]);
+        let ins = installed[w] & ap;
         let missing = a & ap & !ins;
         let rejected_present = if block { ins & rejected[w] } else { 0 };
         counts.missing += missing.count_ones();
@@ -154,7 +166,7 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], Complian
     // Failed patches are still missing in the bitsets: move them to FAILED.
     for &patch in input.failed {
         let p = patch as usize;
-        if input.baseline.approved.contains(p) && input.applicable.contains(p) && !input.installed.contains(p) {
+        if input.approved.contains(p) && input.applicable.contains(p) && !input.installed.contains(p) {
             counts.missing -= 1;
             counts.failed += 1;
         }
@@ -162,10 +174,10 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], Complian
     // Pending-reboot patches are installed: move them out of INSTALLED/INSTALLED_OTHER.
     for &patch in input.pending_reboot {
         let p = patch as usize;
-        if !input.installed.contains(p) {
+        if !input.installed.contains(p) || !input.applicable.contains(p) {
             continue;
         }
-        if input.baseline.approved.contains(p) {
+        if input.approved.contains(p) {
             counts.installed -= 1;
             severity = severity.max(baseline.approvals[p].level);
             if baseline.critical.contains(p) {
@@ -209,3 +221,63 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], Complian
 #[cfg(test)]
 #[path = "report_tests.rs"]
 mod tests;
+
+/// A patch's state on an instance, as DescribeInstancePatches lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchState {
+    Installed,
+    InstalledOther,
+    InstalledPendingReboot,
+    InstalledRejected,
+    Missing,
+    NotApplicable,
+    Failed,
+    AvailableSecurityUpdate,
+}
+
+impl PatchState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatchState::Installed => "INSTALLED",
+            PatchState::InstalledOther => "INSTALLED_OTHER",
+            PatchState::InstalledPendingReboot => "INSTALLED_PENDING_REBOOT",
+            PatchState::InstalledRejected => "INSTALLED_REJECTED",
+            PatchState::Missing => "MISSING",
+            PatchState::NotApplicable => "NOT_APPLICABLE",
+            PatchState::Failed => "FAILED",
+            PatchState::AvailableSecurityUpdate => "AVAILABLE_SECURITY_UPDATE",
+        }
+    }
+}
+
+/// The state of one patch under the same rules as [`evaluate`], which counts what this
+/// lists (a test checks that the two agree); `None` for a patch the instance does not
+/// report at all (neither present, approved nor an available security update).
+pub fn patch_state(input: &EvaluationInput<'_>, p: usize) -> Option<PatchState> {
+    let baseline = input.baseline;
+    let applicable = input.applicable.contains(p);
+    let present = applicable && input.installed.contains(p);
+    let approved = input.approved.contains(p);
+    let rejected = baseline.rejected.contains(p);
+    if present {
+        let state = if baseline.rejected_action == RejectedAction::Block && rejected {
+            PatchState::InstalledRejected
+        } else if input.pending_reboot.contains(&(p as u32)) {
+            PatchState::InstalledPendingReboot
+        } else if approved {
+            PatchState::Installed
+        } else {
+            PatchState::InstalledOther
+        };
+        return Some(state);
+    }
+    if approved && applicable {
+        let failed = input.failed.contains(&(p as u32));
+        return Some(if failed { PatchState::Failed } else { PatchState::Missing });
+    }
+    if approved {
+        return Some(PatchState::NotApplicable);
+    }
+    let available = input.released.is_some_and(|r| r.contains(p)) && input.security.contains(p) && applicable;
+    (available && !rejected).then_some(PatchState::AvailableSecurityUpdate)
+}

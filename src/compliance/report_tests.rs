@@ -39,7 +39,7 @@ fn baseline(levels: &[Option<ComplianceLevel>], rejected: &[usize], action: Reje
         rejected: rejected_set,
         rejected_action: action,
         available_security_non_compliant: false,
-        approved,
+        approved: approved.into(),
         critical,
         by_level,
     }
@@ -58,6 +58,7 @@ fn is_compliant(counts: PatchCounts) -> bool {
         start: SimTime(0),
         end: SimTime(0),
         baseline: 0,
+        snapshot: 0,
         counts,
         critical_non_compliant: 0,
         security_non_compliant: 0,
@@ -81,6 +82,7 @@ fn p1_installed_other_and_not_applicable_are_compliant() {
     let security = BitSet::new(n);
     let input = EvaluationInput {
         baseline: &b,
+        approved: &b.approved,
         security: &security,
         applicable: &applicable,
         installed: &installed,
@@ -108,6 +110,7 @@ fn p2_one_missing_high_patch_makes_the_instance_non_compliant_high() {
     let security = BitSet::new(n);
     let input = EvaluationInput {
         baseline: &b,
+        approved: &b.approved,
         security: &security,
         applicable: &applicable,
         installed: &installed,
@@ -135,6 +138,7 @@ fn p3_critical_security_and_low_bugfix_split_into_critical_security_and_other() 
     let security = set(n, [0]);
     let input = EvaluationInput {
         baseline: &b,
+        approved: &b.approved,
         security: &security,
         applicable: &applicable,
         installed: &installed,
@@ -161,6 +165,7 @@ fn p4_predefined_baseline_levels_are_unspecified() {
     let security = BitSet::new(n);
     let input = EvaluationInput {
         baseline: &b,
+        approved: &b.approved,
         security: &security,
         applicable: &applicable,
         installed: &installed,
@@ -183,6 +188,7 @@ fn failed_and_pending_reboot_patches_move_out_of_missing_and_installed() {
     let security = BitSet::new(n);
     let input = EvaluationInput {
         baseline: &b,
+        approved: &b.approved,
         security: &security,
         applicable: &applicable,
         installed: &installed,
@@ -207,6 +213,7 @@ fn rejected_installed_patches_depend_on_the_rejected_action() {
         let b = baseline(&[None, Some(ComplianceLevel::Low)], &[0], action);
         let input = EvaluationInput {
             baseline: &b,
+            approved: &b.approved,
             security: &security,
             applicable: &applicable,
             installed: &installed,
@@ -246,7 +253,9 @@ struct Case {
 
 fn slow_state(case: &Case, p: usize) -> State {
     let approved = case.levels[p].is_some();
-    if case.installed[p] {
+    // A present patch that no longer applies (a superseded Windows update) is reported
+    // only as NOT_APPLICABLE, if approved.
+    if case.installed[p] && case.applicable[p] {
         if case.block && case.rejected[p] {
             State::InstalledRejected
         } else if case.pending.contains(&(p as u32)) {
@@ -317,10 +326,10 @@ fn case_strategy() -> impl proptest::strategy::Strategy<Value = Case> {
             proptest::collection::vec(0u32..n as u32, 0..6),
         )
             .prop_map(|(levels, rejected, block, applicable, installed, security, failed, pending)| {
-                // A rejected patch is never approved, and an instance only has patches for
-                // software it has: installed is a subset of applicable.
+                // A rejected patch is never approved. Installed need not be a subset of
+                // applicable: superseded Windows updates stay present after they leave the
+                // catalog.
                 let levels = levels.iter().zip(&rejected).map(|(l, r)| if *r { None } else { *l }).collect();
-                let installed = installed.iter().zip(&applicable).map(|(i, a)| *i && *a).collect::<Vec<_>>();
                 let mut failed = failed;
                 failed.sort_unstable();
                 failed.dedup();
@@ -346,6 +355,7 @@ proptest::proptest! {
         let security = set(n, (0..n).filter(|&p| case.security[p]));
         let input = EvaluationInput {
             baseline: &b,
+            approved: &b.approved,
             security: &security,
             applicable: &applicable,
             installed: &installed,
@@ -354,5 +364,19 @@ proptest::proptest! {
             released: None,
         };
         proptest::prop_assert_eq!(evaluate(&input), slow_evaluate(&case));
+        // The per-patch listing (DescribeInstancePatches) agrees state by state.
+        for p in 0..n {
+            let slow = match slow_state(&case, p) {
+                State::Installed => Some(PatchState::Installed),
+                State::InstalledOther => Some(PatchState::InstalledOther),
+                State::InstalledPendingReboot => Some(PatchState::InstalledPendingReboot),
+                State::InstalledRejected => Some(PatchState::InstalledRejected),
+                State::Missing => Some(PatchState::Missing),
+                State::Failed => Some(PatchState::Failed),
+                State::NotApplicable => Some(PatchState::NotApplicable),
+                State::Nothing => None,
+            };
+            proptest::prop_assert_eq!(patch_state(&input, p), slow, "patch {}", p);
+        }
     }
 }

@@ -15,6 +15,20 @@ pub struct ProfileDef {
     pub catalog: usize,
     pub package_share: f64,
     pub packages: Vec<String>,
+    /// Number of package mixes (1 to [`MAX_MIXES`]).
+    pub mixes: u32,
+}
+
+/// Package mixes per profile unless the scenario says otherwise: enough that instances of
+/// a profile differ the way real servers do, few enough that their applicable sets are
+/// shared (a mix's bitset serves every instance that carries it).
+pub const DEFAULT_MIXES: u32 = 16;
+pub const MAX_MIXES: u32 = 1_024;
+
+/// The mix an instance carries: its own keyed draw, independent of every other instance.
+pub fn mix_of(seed: u64, instance: u32, mixes: u32) -> u16 {
+    let unit = crate::rng::keyed_unit(seed, instance as u64, crate::rng::Purpose::PackageMix);
+    ((unit * mixes as f64) as u32).min(mixes - 1) as u16
 }
 
 /// A validated instance group.
@@ -70,6 +84,9 @@ impl GroupDef {
     }
 }
 
+/// The reporting group of instances without a `Patch Group` (or `PatchGroup`) tag.
+pub const NO_PATCH_GROUP: &str = "(none)";
+
 /// The patch group of a set of tags.
 ///
 /// Decision (AWS does not document it): when both `Patch Group` and `PatchGroup` are
@@ -94,6 +111,8 @@ pub fn instance_id(index: u32) -> String {
 pub struct Instances {
     /// Instance group of each instance; instances of a group are contiguous.
     pub group: Vec<u16>,
+    /// The package mix of its profile that each instance carries.
+    pub mix: Vec<u16>,
     /// Patches present on the instance, whoever installed them.
     pub installed: Vec<BitSet>,
     /// Patches whose last install attempt failed.
@@ -113,9 +132,10 @@ pub struct Instances {
 impl Instances {
     /// Adds an instance of `group` with these patches installed, nothing failed or pending,
     /// and no report yet; returns its index.
-    pub fn push(&mut self, group: u16, installed: BitSet, running: bool) -> u32 {
+    pub fn push(&mut self, group: u16, mix: u16, installed: BitSet, running: bool) -> u32 {
         let instance = self.len() as u32;
         self.group.push(group);
+        self.mix.push(mix);
         self.installed.push(installed);
         self.failed.push(Vec::new());
         self.pending_reboot.push(Vec::new());

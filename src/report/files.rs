@@ -9,10 +9,9 @@ use sha2::{Digest, Sha256};
 
 use super::summary::summarize;
 use crate::compliance::METRICS;
-use crate::fleet::instance_id;
+use crate::fleet::{NO_PATCH_GROUP, instance_id};
 use crate::run::RunResult;
 use crate::scenario::Scenario;
-use crate::sim::NO_PATCH_GROUP;
 
 /// A baseline id in AWS's shape (`pb-` and 17 hex digits), derived from its name.
 pub fn baseline_id(name: &str) -> String {
@@ -38,6 +37,7 @@ pub fn write_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::R
     write_asgs(dir, result)?;
     write_patches(dir, scenario, result)?;
     write_instance_states(dir, scenario, result)?;
+    write_instance_patches(dir, result)?;
     super::table::write_perf(dir, scenario, result)?;
     Ok(())
 }
@@ -56,21 +56,30 @@ fn write_compliance(dir: &Path, result: &RunResult) -> io::Result<()> {
     writer.flush()
 }
 
-/// The columns of `windows.csv` and `associations.csv`, for files without rows.
-const EXECUTION_COLUMNS: [&str; 15] = [
+/// The columns of `windows.csv`, `associations.csv` and `remediations.csv`, for files
+/// without rows: the fields of [`crate::sim::ExecutionRecord`] in order (a test checks).
+pub const EXECUTION_COLUMNS: [&str; 23] = [
     "window",
     "execution",
     "scheduled_start",
     "start",
     "end",
     "status",
+    "status_details",
     "targets",
     "succeeded",
     "failed",
-    "timed_out",
+    "delivery_timed_out",
     "undeliverable",
+    "timed_out",
     "cancelled",
     "skipped",
+    "failed_install",
+    "failed_download_cut",
+    "failed_reboot",
+    "failed_busy",
+    "delivery_agent_down",
+    "delivery_agent_unreachable",
     "hours",
     "utilisation",
 ];
@@ -89,7 +98,18 @@ fn write_executions(path: &Path, records: &[crate::sim::ExecutionRecord]) -> io:
 fn write_windows(dir: &Path, result: &RunResult) -> io::Result<()> {
     write_executions(&dir.join("windows.csv"), &result.window_records)?;
     write_executions(&dir.join("associations.csv"), &result.association_records)?;
-    write_executions(&dir.join("remediations.csv"), &result.remediation_records)
+    write_executions(&dir.join("remediations.csv"), &result.remediation_records)?;
+    let Some(invocations) = &result.invocations else { return Ok(()) };
+    let mut writer = csv::Writer::from_path(dir.join("invocations.csv")).map_err(csv_error)?;
+    if invocations.is_empty() {
+        let columns =
+            ["owner", "execution", "task", "instance_id", "dispatched", "end", "status", "status_details", "cause"];
+        writer.write_record(columns).map_err(csv_error)?;
+    }
+    for record in invocations {
+        writer.serialize(record).map_err(csv_error)?;
+    }
+    writer.flush()
 }
 
 fn write_repositories(dir: &Path, result: &RunResult) -> io::Result<()> {
@@ -203,13 +223,18 @@ fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Res
 }
 
 /// One line of `instance_patch_states.jsonl`, with DescribeInstancePatchStates' names.
+/// Optional strings that would be empty are left out, as botocore's model gives them a
+/// minimum length of 1 (`OwnerInformation`, which Patch Manager never fills). `PatchGroup`
+/// is required: an instance without one gets `""`, as AWS's own CLI and user-guide examples
+/// show, although the model asks for one character at least.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct InstancePatchState<'a> {
     instance_id: String,
     patch_group: &'a str,
     baseline_id: String,
-    owner_information: &'a str,
+    /// The snapshot of the operation that produced the report.
+    snapshot_id: String,
     installed_count: u32,
     installed_other_count: u32,
     installed_pending_reboot_count: u32,
@@ -249,7 +274,7 @@ fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) ->
             instance_id: instance_id(instance as u32),
             patch_group: if patch_group == NO_PATCH_GROUP { "" } else { patch_group },
             baseline_id: baseline_ids[report.baseline as usize].clone(),
-            owner_information: "",
+            snapshot_id: crate::baseline::Snapshot::guid(report.snapshot, result.seed),
             installed_count: c.installed,
             installed_other_count: c.installed_other,
             installed_pending_reboot_count: c.installed_pending_reboot,
@@ -273,4 +298,132 @@ fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) ->
         out.write_all(b"\n")?;
     }
     out.flush()
+}
+
+/// One patch of one instance, with DescribeInstancePatches' names (PatchComplianceData).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PatchRow<'a> {
+    title: String,
+    #[serde(rename = "KBId")]
+    kb_id: &'a str,
+    classification: &'a str,
+    severity: &'a str,
+    state: &'static str,
+    installed_time: String,
+    #[serde(rename = "CVEIds", skip_serializing_if = "Option::is_none")]
+    cve_ids: Option<String>,
+}
+
+/// One line of `instance_patches.jsonl`: an instance and its patches, as
+/// DescribeInstancePatches returns them for it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstancePatches<'a> {
+    instance_id: String,
+    patches: Vec<PatchRow<'a>>,
+}
+
+/// `instance_patches.jsonl`, for the instances the scenario's `[output]` lists: each patch
+/// in the state of the instance's last report, judged against that report's baseline and
+/// snapshot. Linux lists no NOT_APPLICABLE rows (it reports only their count), Windows
+/// does. Patches present before the run, or on the image an instance launched from, carry
+/// the instance's patch level (or launch) as InstalledTime; patches installed during the
+/// run carry the end of the operation that installed them; others carry 1970-01-01.
+fn write_instance_patches(dir: &Path, result: &RunResult) -> io::Result<()> {
+    let world = &result.world;
+    if world.listed.is_empty() {
+        return Ok(());
+    }
+    let mut out = BufWriter::new(File::create(dir.join("instance_patches.jsonl"))?);
+    for (&instance, listed) in &world.listed {
+        let index = instance as usize;
+        let Some(report) = world.instances.report[index].as_ref().filter(|_| world.instances.running[index]) else {
+            continue;
+        };
+        let line = InstancePatches {
+            instance_id: instance_id(instance),
+            patches: patch_rows(result, instance, report, listed),
+        };
+        serde_json::to_writer(&mut out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+fn patch_rows<'r>(
+    result: &'r RunResult,
+    instance: u32,
+    report: &crate::compliance::InstanceReport,
+    listed: &crate::sim::world::Listed,
+) -> Vec<PatchRow<'r>> {
+    use crate::compliance::{Operation, PatchState};
+    let world = &result.world;
+    let index = instance as usize;
+    let group = &world.groups[world.instances.group[index] as usize];
+    let catalog = &world.catalogs[group.catalog];
+    let baseline = &world.baselines[report.baseline as usize];
+    let taken = result.snapshot_taken[report.snapshot as usize];
+    let mut approved = crate::bitset::BitSet::new(catalog.len());
+    let mut released = crate::bitset::BitSet::new(catalog.len());
+    for (p, patch) in catalog.patches.iter().enumerate() {
+        if baseline.approvals[p].at.is_some_and(|t| t <= taken) {
+            approved.insert(p);
+        }
+        if patch.released <= report.start {
+            released.insert(p);
+        }
+    }
+    let windows = catalog.os == crate::catalog::Os::Windows;
+    let failed: &[u32] = if report.operation == Operation::Install { &world.instances.failed[index] } else { &[] };
+    let input = crate::compliance::EvaluationInput {
+        baseline,
+        approved: &approved,
+        security: &world.security[group.catalog],
+        applicable: world.applicable(instance),
+        installed: &world.instances.installed[index],
+        failed,
+        pending_reboot: &world.instances.pending_reboot[index],
+        released: windows.then_some(&released),
+    };
+    let mut rows = Vec::new();
+    for (p, patch) in catalog.patches.iter().enumerate() {
+        let Some(state) = crate::compliance::patch_state(&input, p) else { continue };
+        if state == PatchState::NotApplicable && !windows {
+            continue;
+        }
+        let package = catalog.package_names[patch.package as usize].as_str();
+        let present = matches!(
+            state,
+            PatchState::Installed
+                | PatchState::InstalledOther
+                | PatchState::InstalledPendingReboot
+                | PatchState::InstalledRejected
+        );
+        let installed_time = if present {
+            let during = listed.installed_at.iter().rev().find(|(q, _)| *q as usize == p).map(|(_, t)| *t);
+            during.unwrap_or(listed.since).to_rfc3339()
+        } else {
+            crate::time::SimTime(0).to_rfc3339()
+        };
+        // INSTALLED_OTHER and NOT_APPLICABLE rows carry no classification or severity.
+        let bare = matches!(state, PatchState::InstalledOther | PatchState::NotApplicable);
+        let property = |value: &'r Option<String>| if bare { "" } else { value.as_deref().unwrap_or("") };
+        let severity = patch.properties.severity.as_ref().or(patch.properties.priority.as_ref());
+        let cves = matches!(state, PatchState::Missing | PatchState::Failed) && !patch.cves.is_empty();
+        rows.push(PatchRow {
+            title: if windows {
+                format!("{} ({})", patch.id, catalog.products[patch.product as usize])
+            } else {
+                format!("{package}:{}", patch.id)
+            },
+            kb_id: if windows { &patch.id } else { package },
+            classification: property(&patch.properties.classification),
+            severity: if bare { "" } else { severity.map_or("", String::as_str) },
+            state: state.as_str(),
+            installed_time,
+            cve_ids: cves.then(|| patch.cves.join(",")),
+        });
+    }
+    rows
 }

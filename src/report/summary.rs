@@ -34,6 +34,8 @@ pub struct Summary {
     pub alarms: Vec<AlarmSummary>,
     /// Per location and destination: hours the link was down.
     pub link_downtime_hours: Vec<LinkDowntime>,
+    /// The scenario's warnings (`file:line:column: key: message`): legal, rarely meant.
+    pub warnings: Vec<String>,
 }
 
 /// A repository's load over the run. Latency runs from when a download was requested
@@ -281,6 +283,7 @@ pub fn summarize(scenario: &Scenario, result: &RunResult) -> Summary {
         description: scenario.description.clone(),
         scenario_file: scenario.source_name.clone(),
         scenario_hash: scenario.hash.clone(),
+        warnings: scenario.warnings.iter().map(|w| w.to_string()).collect(),
         seed: result.seed,
         version: crate::VERSION,
         start: scenario.start.to_rfc3339(),

@@ -71,25 +71,36 @@ pub(crate) struct Collector<'a> {
     pub(crate) file: String,
     index: LineIndex<'a>,
     pub(crate) found: Vec<(usize, Diagnostic)>,
+    /// Warnings: legal but rarely meant; they never make a file invalid.
+    pub(crate) warnings: Vec<(usize, Diagnostic)>,
 }
 
 impl<'a> Collector<'a> {
     pub(crate) fn new(file: &str, text: &'a str) -> Collector<'a> {
-        Collector { file: file.to_string(), index: LineIndex::new(text), found: Vec::new() }
+        Collector { file: file.to_string(), index: LineIndex::new(text), found: Vec::new(), warnings: Vec::new() }
+    }
+
+    fn diagnostic(&self, span: &Range<usize>, key_path: &str, message: String) -> (usize, Diagnostic) {
+        let (line, column) = self.index.line_column(span.start);
+        let diagnostic = Diagnostic { file: self.file.clone(), line, column, key_path: key_path.to_string(), message };
+        (span.start, diagnostic)
     }
 
     pub(crate) fn push(&mut self, span: Range<usize>, key_path: &str, message: impl Into<String>) {
-        let (line, column) = self.index.line_column(span.start);
-        self.found.push((
-            span.start,
-            Diagnostic {
-                file: self.file.clone(),
-                line,
-                column,
-                key_path: key_path.to_string(),
-                message: message.into(),
-            },
-        ));
+        let found = self.diagnostic(&span, key_path, message.into());
+        self.found.push(found);
+    }
+
+    pub(crate) fn warn(&mut self, span: Range<usize>, key_path: &str, message: impl Into<String>) {
+        let warning = self.diagnostic(&span, key_path, message.into());
+        self.warnings.push(warning);
+    }
+
+    /// The warnings so far, sorted by position.
+    pub(crate) fn take_warnings(&mut self) -> Vec<Diagnostic> {
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.sort_by_key(|(offset, _)| *offset);
+        warnings.into_iter().map(|(_, d)| d).collect()
     }
 
     pub(crate) fn is_empty(&self) -> bool {

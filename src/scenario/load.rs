@@ -15,10 +15,11 @@ use super::diagnostic::Collector;
 use super::schema::ScenarioFile;
 
 /// The sections a scenario file may contain, in the order the docs present them.
-pub const SECTIONS: [&str; 18] = [
+pub const SECTIONS: [&str; 19] = [
     "scenario",
     "agent",
     "account",
+    "output",
     "resource_group",
     "location",
     "repository",
@@ -157,6 +158,7 @@ pub(crate) fn parse<'i>(
             }
             "agent" => one(&locator, name, value, collector).map(|v| file.agent = v).is_some(),
             "account" => one(&locator, name, value, collector).map(|v| file.account = v).is_some(),
+            "output" => one(&locator, name, value, collector).map(|v| file.output = v).is_some(),
             "resource_group" => many(&locator, name, value, collector, &mut file.resource_group),
             "location" => many(&locator, name, value, collector, &mut file.location),
             "repository" => many(&locator, name, value, collector, &mut file.repository),

@@ -73,6 +73,27 @@ pub struct Scenario {
     pub images: Vec<crate::fleet::ImageDef>,
     pub auto_scaling_groups: Vec<crate::fleet::AsgDef>,
     pub alarms: Vec<crate::window::AlarmDef>,
+    pub output: OutputDef,
+    /// Legal but rarely meant: targets that match no instance, a patch group tag without a
+    /// `[[patch_group]]`, a profile no patch applies to. They never change the exit code.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The optional outputs a scenario asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutputDef {
+    pub invocations: bool,
+    /// Patch groups (tag values, or `(none)`) whose instances get `instance_patches.jsonl`;
+    /// `None`: none; `Some(empty)`: every instance.
+    pub instance_patches: Option<Vec<String>>,
+}
+
+impl OutputDef {
+    /// Whether the instances of reporting group `group` are listed in
+    /// `instance_patches.jsonl`.
+    pub fn lists_patches_of(&self, group: &str) -> bool {
+        self.instance_patches.as_ref().is_some_and(|groups| groups.is_empty() || groups.iter().any(|g| g == group))
+    }
 }
 
 impl Scenario {

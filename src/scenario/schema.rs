@@ -23,6 +23,7 @@ pub struct ScenarioFile {
     pub scenario: ScenarioMeta,
     pub agent: AgentSettings,
     pub account: AccountSettings,
+    pub output: OutputSettings,
     pub resource_group: Vec<ResourceGroupSpec>,
     pub location: Vec<LocationSpec>,
     pub repository: Vec<RepositorySpec>,
@@ -68,6 +69,19 @@ fn default_sample_interval() -> Duration {
 }
 fn default_max_events() -> u64 {
     500_000_000
+}
+
+/// `[output]`: optional result files that grow with the fleet, off by default.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputSettings {
+    /// `invocations.csv`: one row per target of every task, with its Status, StatusDetails
+    /// and cause. It grows with invocations: meant for small runs.
+    pub invocations: bool,
+    /// `instance_patches.jsonl`: per instance, its patches as DescribeInstancePatches lists
+    /// them, for the instances of these patch groups (`*`: every instance). It grows as
+    /// instances times patches.
+    pub instance_patches: Vec<String>,
 }
 
 /// `[agent]`: how long the SSM agent's AWS-RunPatchBaseline steps take on an instance.
@@ -336,7 +350,9 @@ pub struct PatchSpec {
     pub product_family: Option<String>,
     /// When the patch can be installed from the repository.
     pub released: Instant,
-    /// Amazon Linux: the notice's Updated Date, which approval delays count from.
+    /// The last update (Amazon Linux's notice Updated Date, a revised Windows update):
+    /// approval delays count from the later of release and update. Not valid on Debian,
+    /// Ubuntu and Raspbian, which have no delays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<Instant>,
     /// False when the repository gives no release date: delays count from `build_time`,
@@ -407,6 +423,10 @@ pub struct StreamSpec {
     /// ... with this mean number of patches per batch (Poisson).
     #[serde(default)]
     pub per_release: Option<f64>,
+    /// ... or exactly this many patches per batch (e.g. 1: one cumulative update per
+    /// Patch Tuesday).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
     /// Share of the stream's patches that need a reboot.
     #[serde(default)]
     pub reboot_share: f64,
@@ -445,6 +465,16 @@ pub struct ProfileSpec {
     /// Packages always installed on this image, by name.
     #[serde(default)]
     pub packages: Vec<String>,
+    /// How many package mixes instances of this profile are drawn from: each mix carries the
+    /// core and named packages and each other package with probability `package_share`,
+    /// and each instance carries one mix, drawn by its own stream. 1 makes every instance
+    /// of the profile alike.
+    #[serde(default = "default_mixes")]
+    pub mixes: u32,
+}
+
+fn default_mixes() -> u32 {
+    crate::fleet::DEFAULT_MIXES
 }
 
 /// `[[instance_group]]`: instances that share a profile and tags.

@@ -1,10 +1,17 @@
 //! AWS-RunPatchBaseline on one instance: Scan reports; Install installs the approved,
 //! applicable, missing patches, then reboots or not, then reports.
 //!
-//! An Install is decided when it starts: the approved set it sees is the baseline as of
-//! that instant (the snapshot of a window execution), and its per-patch failures are drawn
-//! from the instance's own random stream, keyed by the instance and its operation count.
-//! Its effects and its report apply when it finishes.
+//! An operation is decided when it starts: the approved set it sees is its execution's
+//! snapshot (AWS-RunPatchBaseline's SnapshotId: every node of one maintenance-window
+//! execution sees the same approved set, so a patch approved while a long execution runs is
+//! not installed by its later invocations), and its per-patch failures are drawn from the
+//! instance's own random stream, keyed by the instance and its operation count. Its effects
+//! and its report apply when it finishes.
+//!
+//! Rules AWS documents:
+//! - FailedCount counts the patches that failed in the last patching operation
+//!   (InstancePatchState in the API reference): a Scan reports a patch whose Install failed
+//!   as MISSING, not FAILED.
 //!
 //! Decisions:
 //! - The reboot of RebootIfNeeded happens inside the invocation, and its time is part of it.
@@ -20,10 +27,12 @@
 //!   (the package manager's lock is held) and counts toward MaxErrors.
 
 use super::{Sim, check_thresholds};
+use crate::baseline::Snapshot;
 use crate::bitset::{BitSet, bits_of, for_each_and_and_not};
 use crate::compliance::{EvaluationInput, InstanceReport, Operation, RebootOption, evaluate};
 use crate::rng::{Purpose, Stream};
 use crate::time::{SimDuration, SimTime};
+use crate::window::status::Cause;
 
 /// An operation under way on an instance: what it will change when it finishes.
 #[derive(Clone, Debug)]
@@ -47,26 +56,45 @@ pub struct PendingOperation {
     /// reboot, and the agent never reports this operation.
     pub reboot_failed: bool,
     pub report: InstanceReport,
-    pub succeeded: bool,
+    /// How the invocation ends: `Completed`, or why it failed.
+    pub cause: Cause,
+}
+
+/// What an invocation asks of the agent, and what it works against.
+#[derive(Clone, Copy)]
+pub struct Request<'a> {
+    pub operation: Operation,
+    pub reboot_option: RebootOption,
+    pub install_override: &'a [String],
+    /// The repository of the instance's OS can be reached now.
+    pub repository_reachable: bool,
+    pub snapshot: &'a Snapshot,
 }
 
 impl Sim<'_> {
-    /// The report a Scan started at `now` produces.
-    pub(crate) fn scan_report(&self, instance: u32, now: SimTime, baseline: u16) -> InstanceReport {
+    /// The report a Scan started at `now` produces. A Scan is not a patching operation: it
+    /// reports no FAILED patches, only MISSING ones.
+    pub(crate) fn scan_report(
+        &self,
+        instance: u32,
+        now: SimTime,
+        baseline: u16,
+        snapshot: &Snapshot,
+    ) -> InstanceReport {
         let instances = &self.world.instances;
         let index = instance as usize;
         let previous = instances.report[index].as_ref();
         self.report_for(
             instance,
             &instances.installed[index],
-            &instances.failed[index],
+            &[],
             &instances.pending_reboot[index],
             Operation::Scan,
             previous.map_or(RebootOption::RebootIfNeeded, |r| r.reboot_option),
             now,
             now + self.scenario.agent.scan_duration,
             previous.and_then(|r| r.last_no_reboot_install),
-            baseline,
+            (baseline, snapshot),
         )
     }
 
@@ -82,15 +110,16 @@ impl Sim<'_> {
         start: SimTime,
         end: SimTime,
         last_no_reboot_install: Option<SimTime>,
-        baseline: u16,
+        (baseline, snapshot): (u16, &Snapshot),
     ) -> InstanceReport {
         let group = &self.world.groups[self.world.instances.group[instance as usize] as usize];
         let compiled = &self.world.baselines[baseline as usize];
         let windows = compiled.os == crate::catalog::Os::Windows;
         let input = EvaluationInput {
             baseline: compiled,
+            approved: snapshot.approved(baseline),
             security: &self.world.security[group.catalog],
-            applicable: &self.world.profiles[group.profile].applicable,
+            applicable: self.world.applicable(instance),
             installed,
             failed,
             pending_reboot,
@@ -103,6 +132,7 @@ impl Sim<'_> {
             start,
             end,
             baseline,
+            snapshot: snapshot.id,
             counts,
             critical_non_compliant: critical,
             security_non_compliant: security,
@@ -114,39 +144,30 @@ impl Sim<'_> {
     }
 
     /// Plans an operation started at `now` on `instance`.
-    pub(crate) fn plan_operation(
-        &mut self,
-        instance: u32,
-        operation: Operation,
-        reboot_option: RebootOption,
-        install_override: &[String],
-        repository_reachable: bool,
-        now: SimTime,
-    ) -> PendingOperation {
+    pub(crate) fn plan_operation(&mut self, instance: u32, request: &Request<'_>, now: SimTime) -> PendingOperation {
+        let Request { operation, reboot_option, snapshot, .. } = *request;
         let index = instance as usize;
         let group_index = self.world.instances.group[index] as usize;
         let started = crate::metrics::now_ns();
         let plan = match operation {
             Operation::Scan => {
                 let baseline = self.world.groups[group_index].baseline;
-                let report = self.scan_report(instance, now, baseline);
+                let report = self.scan_report(instance, now, baseline, snapshot);
                 PendingOperation {
                     operation,
                     reboot_option,
                     end: report.end,
                     newly_installed: Vec::new(),
-                    failed: self.world.instances.failed[index].clone(),
+                    failed: Vec::new(),
                     rebooted: false,
                     reboot_failed: false,
                     download_mb: 0.0,
                     downloads: Vec::new(),
                     report,
-                    succeeded: true,
+                    cause: Cause::Completed,
                 }
             }
-            Operation::Install => {
-                self.plan_install(instance, group_index, reboot_option, install_override, repository_reachable, now)
-            }
+            Operation::Install => self.plan_install(instance, group_index, request, now),
         };
         self.metrics.record_evaluation(crate::metrics::now_ns() - started);
         plan
@@ -156,22 +177,21 @@ impl Sim<'_> {
         &mut self,
         instance: u32,
         group_index: usize,
-        reboot_option: RebootOption,
-        install_override: &[String],
-        repository_reachable: bool,
+        request: &Request<'_>,
         now: SimTime,
     ) -> PendingOperation {
+        let Request { reboot_option, install_override, repository_reachable, snapshot, .. } = *request;
         let index = instance as usize;
         let world = &self.world;
         let group = &world.groups[group_index];
         let catalog = &world.catalogs[group.catalog];
-        let baseline = &world.baselines[group.baseline as usize];
-        let applicable = &world.profiles[group.profile].applicable;
+        let approved = snapshot.approved(group.baseline);
+        let applicable = world.applicable(instance);
         let installed = &world.instances.installed[index];
 
         let mut missing: Vec<u32> = Vec::new();
         if install_override.is_empty() {
-            for_each_and_and_not(&baseline.approved, applicable, installed, |w, word| {
+            for_each_and_and_not(approved, applicable, installed, |w, word| {
                 missing.extend(bits_of(w, word).map(|p| p as u32));
             });
         } else {
@@ -286,7 +306,7 @@ impl Sim<'_> {
             now,
             end,
             last_no_reboot,
-            group.baseline,
+            (group.baseline, snapshot),
         );
         self.world.instances.operations[index] = operation_number.wrapping_add(1);
         PendingOperation {
@@ -295,7 +315,15 @@ impl Sim<'_> {
             end,
             download_mb: if shared { download_mb } else { 0.0 },
             downloads: if shared { downloaded } else { Vec::new() },
-            succeeded: failed.is_empty() && !reboot_failed,
+            cause: if unreachable && !failed.is_empty() {
+                Cause::DownloadCut
+            } else if !failed.is_empty() {
+                Cause::InstallFailure
+            } else if reboot_failed {
+                Cause::RebootFailure
+            } else {
+                Cause::Completed
+            },
             reboot_failed,
             newly_installed: newly,
             failed,
@@ -319,6 +347,9 @@ impl Sim<'_> {
                 histogram.saturating_record(now.since(released).0.max(0) as u64);
             }
         };
+        if let Some(listed) = self.world.listed.get_mut(&instance) {
+            listed.installed_at.extend(plan.newly_installed.iter().map(|&p| (p, now)));
+        }
         let instances = &mut self.world.instances;
         if plan.operation == Operation::Install && plan.reboot_failed {
             for &patch in &plan.newly_installed {

@@ -82,25 +82,27 @@ impl Sim<'_> {
         versions.iter().rposition(|b| *b <= now).unwrap_or(0) as u32
     }
 
-    /// The patches on an instance launched from `version` of `image` with profile `profile`,
-    /// computed once per (image, version, profile).
-    fn image_patches(&mut self, image: usize, version: u32, profile: usize) -> BitSet {
-        if let Some((_, set)) = self.image_cache.iter().find(|(key, _)| *key == (image, version, profile)) {
+    /// The patches on an instance launched from `version` of `image` with mix `mix` of
+    /// profile `profile`, computed once per (image, version, profile, mix).
+    fn image_patches(&mut self, image: usize, version: u32, (profile, mix): (usize, u16)) -> BitSet {
+        let key = (image, version, profile, mix);
+        if let Some((_, set)) = self.image_cache.iter().find(|(k, _)| *k == key) {
             return set.clone();
         }
-        let set = self.compute_image_patches(image, version, profile);
-        self.image_cache.push(((image, version, profile), set.clone()));
+        let set = self.compute_image_patches(image, version, profile, mix);
+        self.image_cache.push((key, set.clone()));
         set
     }
 
-    fn compute_image_patches(&self, image: usize, version: u32, profile: usize) -> BitSet {
+    fn compute_image_patches(&self, image: usize, version: u32, profile: usize, mix: u16) -> BitSet {
         let def = &self.scenario.images[image];
         let built = &self.world.profiles[profile];
+        let applicable = &built.mixes[mix as usize];
         let catalog = &self.world.catalogs[built.catalog];
         let bake = self.image_bakes[image][version as usize];
-        let mut installed = built.applicable.clone();
+        let mut installed = applicable.clone();
         let baseline = def.baseline.filter(|_| version > 0).map(|b| &self.world.baselines[b]);
-        for patch in built.applicable.iter() {
+        for patch in applicable.iter() {
             let on_base = catalog.patches[patch].released <= def.baked;
             let approved = baseline.is_some_and(|b| b.approvals[patch].at.is_some_and(|t| t <= bake));
             if !(on_base || approved) {
@@ -199,8 +201,10 @@ impl Sim<'_> {
         let (group, image, lifetime) = (def.group, def.image, def.lifetime);
         let version = self.image_version_at(image, now);
         let profile = self.world.groups[group].profile;
-        let installed = self.image_patches(image, version, profile);
-        let instance = self.push_instance(group, installed, now);
+        let mix =
+            crate::fleet::mix_of(self.seed, self.world.instances.len() as u32, self.scenario.profiles[profile].mixes);
+        let installed = self.image_patches(image, version, (profile, mix));
+        let instance = self.push_instance(group, mix, installed, now);
         self.asgs[asg].members.insert(instance, Member { instance, launched_at: now, image_version: version });
         self.asgs[asg].launched += 1;
         if let Some(mean) = lifetime {

@@ -24,8 +24,8 @@ use crate::window::Target;
 pub use agent::PendingOperation;
 pub use asg::{AsgSample, AsgState};
 pub use downloads::{DownloadLog, DownloadRequest};
-pub use windows::{Execution, ExecutionRecord, Executions, InvocationCounts, Owner};
-pub use world::{NO_PATCH_GROUP, World};
+pub use windows::{Execution, ExecutionRecord, Executions, InvocationRecord, Owner};
+pub use world::World;
 
 /// Everything that happens in a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,8 +152,8 @@ pub struct Sim<'s> {
     /// Per image: bake instant of each version.
     pub image_bakes: Vec<Vec<SimTime>>,
     pub alarms: Vec<AlarmState>,
-    /// Patch sets of (image, version, profile) already computed.
-    pub image_cache: Vec<((usize, u32, usize), crate::bitset::BitSet)>,
+    /// Patch sets of (image, version, profile, mix) already computed.
+    pub image_cache: Vec<((usize, u32, usize, u16), crate::bitset::BitSet)>,
     pub metrics: CoreMetrics,
     /// Every repository download, when recording is on (`run::run_recording_downloads`).
     pub download_log: Option<DownloadLog>,
@@ -210,6 +210,7 @@ impl<'s> Sim<'s> {
             executions: Executions {
                 current_window: vec![None; scenario.windows.len()],
                 current_association: vec![None; scenario.associations.len()],
+                invocation_log: scenario.output.invocations.then(Vec::new),
                 ..Executions::default()
             },
             inflight: (0..instances).map(|_| None).collect(),
@@ -350,7 +351,6 @@ impl<'s> Sim<'s> {
         for group in &self.world.groups {
             let catalog = &self.world.catalogs[group.catalog];
             let ever = &self.world.approved_before_end[group.baseline as usize];
-            let applicable = &self.world.profiles[group.profile].applicable;
             let histogram = &mut self.exposure[group.report_group as usize];
             let open = &mut self.exposed_at_end[group.report_group as usize];
             for &instance in &group.members {
@@ -359,6 +359,7 @@ impl<'s> Sim<'s> {
                     continue;
                 }
                 let installed = &instances.installed[instance as usize];
+                let applicable = self.world.applicable(instance);
                 crate::bitset::for_each_and_and_not(ever, applicable, installed, |w, word| {
                     for patch in crate::bitset::bits_of(w, word) {
                         let released = catalog.patches[patch].released;
@@ -497,7 +498,7 @@ impl<'s> Sim<'s> {
                     let group = &self.world.groups[instances.group[index] as usize];
                     let catalog = &self.world.catalogs[group.catalog];
                     let baseline = &self.world.baselines[group.baseline as usize];
-                    let applicable = &self.world.profiles[group.profile].applicable;
+                    let applicable = self.world.applicable(instance);
                     let mut missing = 0u64;
                     crate::bitset::for_each_and_and_not(
                         &baseline.approved,
@@ -652,8 +653,14 @@ impl<'s> Sim<'s> {
     }
 
     /// Adds a running instance to `group` with these patches installed; returns its index.
-    pub(crate) fn push_instance(&mut self, group: usize, installed: crate::bitset::BitSet, now: SimTime) -> u32 {
-        let instance = self.world.instances.push(group as u16, installed, true);
+    pub(crate) fn push_instance(
+        &mut self,
+        group: usize,
+        mix: u16,
+        installed: crate::bitset::BitSet,
+        now: SimTime,
+    ) -> u32 {
+        let instance = self.world.instances.push(group as u16, mix, installed, true);
         self.inflight.push(None);
         self.generation.push(0);
         self.unreachable_until.push(now);
@@ -661,6 +668,9 @@ impl<'s> Sim<'s> {
         let built = &mut self.world.groups[group];
         built.members.push(instance);
         let report_group = built.report_group as usize;
+        if self.scenario.output.lists_patches_of(&self.world.report_groups[report_group]) {
+            self.world.listed.insert(instance, world::Listed { since: now, installed_at: Vec::new() });
+        }
         self.counters[report_group].instances += 1;
         self.counters[report_group].unreported += 1;
         instance
@@ -704,8 +714,8 @@ impl<'s> Sim<'s> {
         }
         let superseded = self.world.catalogs[catalog].patches[patch].supersedes.clone();
         for profile in self.world.profiles.iter_mut().filter(|p| p.catalog == catalog) {
-            for &older in &superseded {
-                profile.applicable.remove(older as usize);
+            for mix in &mut profile.mixes {
+                superseded.iter().for_each(|&older| mix.remove(older as usize));
             }
         }
     }
@@ -718,13 +728,16 @@ impl<'s> Sim<'s> {
         overrides.iter().find(|&&b| self.scenario.baselines[b].os == os).map_or(group.baseline, |&b| b as u16)
     }
 
+    /// Scans `targets` now, as one association run: one snapshot for all of them.
     fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
+        let snapshot = self.executions.take_snapshot(now, &self.world.baselines);
+        let snapshot = &snapshot;
         if targets.len() <= COHORT_CHUNK {
             // One chunk: no thread hand-off, and no histogram to build and merge (a fresh
             // latency histogram costs more than the scans of a launch or two).
             for &instance in targets {
                 let started = now_ns();
-                let report = self.scan_report(instance, now, self.baseline_for(instance, overrides));
+                let report = self.scan_report(instance, now, self.baseline_for(instance, overrides), snapshot);
                 self.metrics.record_evaluation(now_ns() - started);
                 self.set_report(instance, report);
             }
@@ -739,7 +752,7 @@ impl<'s> Sim<'s> {
                     .iter()
                     .map(|&instance| {
                         let started = now_ns();
-                        let report = sim.scan_report(instance, now, sim.baseline_for(instance, overrides));
+                        let report = sim.scan_report(instance, now, sim.baseline_for(instance, overrides), snapshot);
                         metrics.record_evaluation(now_ns() - started);
                         report
                     })
@@ -776,7 +789,7 @@ impl Model for Sim<'_> {
         match event {
             Event::Release { catalog, patch } => self.release(catalog as usize, patch as usize),
             Event::Approve { baseline, patch } => {
-                self.world.baselines[baseline as usize].approved.insert(patch as usize);
+                self.world.baselines[baseline as usize].approve(patch as usize);
             }
             Event::AssociationTick { association } => {
                 let def = &self.scenario.associations[association as usize];

@@ -3,17 +3,27 @@
 //! CutoffBehavior, the account's cap on concurrent window executions, and Run Command
 //! delivery to agents that cannot be reached. The rules are documented in `window/`.
 //!
-//! Every invocation ends in exactly one of: succeeded, failed, timed out (cancelled by a
-//! CANCEL_TASK cutoff), undeliverable (Delivery Timed Out), cancelled (not dispatched because
-//! MaxErrors was exceeded), skipped (never started: its priority level could not start before
-//! the cutoff, or a CANCEL_TASK cutoff came first). The counts of a row add up to its targets.
+//! Every target of a task ends with exactly one [`Cause`], which names its outcome:
+//! succeeded, failed (install failure, download cut, reboot failure, busy instance),
+//! Delivery Timed Out (agent down or unreachable past the deadline), Undeliverable (instance
+//! terminated), timed out (cancelled by a CANCEL_TASK cutoff), cancelled (not dispatched
+//! because MaxErrors was exceeded), skipped (never started: its priority level could not
+//! start before the cutoff, or a CANCEL_TASK cutoff came first). The counts of a row add up
+//! to its targets. Statuses are derived from these counts by `window::status`.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
+use super::agent::Request;
 use super::{Event, Sim};
+use crate::baseline::Snapshot;
 use crate::compliance::{Operation, RebootOption};
 use crate::engine::Scheduler;
 use crate::time::{SimDuration, SimTime};
+use crate::window::status::{
+    Cause, InvocationCounts, Outcome, association_status, command_status, command_status_details,
+    execution_status_details, task_status,
+};
 use crate::window::{CutoffBehavior, ExecutionStatus, RateValue, Target};
 
 /// Who an execution belongs to.
@@ -23,32 +33,6 @@ pub enum Owner {
     Association(u16),
     /// The remediation run by an alarm's action.
     Alarm(u16),
-}
-
-/// How the invocations of a task or an execution ended.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InvocationCounts {
-    pub succeeded: u64,
-    pub failed: u64,
-    pub timed_out: u64,
-    pub undeliverable: u64,
-    pub cancelled: u64,
-    pub skipped: u64,
-}
-
-impl InvocationCounts {
-    fn add(&mut self, other: &InvocationCounts) {
-        self.succeeded += other.succeeded;
-        self.failed += other.failed;
-        self.timed_out += other.timed_out;
-        self.undeliverable += other.undeliverable;
-        self.cancelled += other.cancelled;
-        self.skipped += other.skipped;
-    }
-
-    pub fn total(&self) -> u64 {
-        self.succeeded + self.failed + self.timed_out + self.undeliverable + self.cancelled + self.skipped
-    }
 }
 
 /// One task's progress within an execution.
@@ -78,14 +62,22 @@ impl TaskRun {
         self.lists.iter().map(|l| l.len() as u64).sum()
     }
 
+    /// Run Command's StatusDetails for this task's command.
+    fn command_details(&self) -> &'static str {
+        command_status_details(&self.counts, self.max_errors)
+    }
+
     fn status(&self) -> ExecutionStatus {
-        let targets = self.targets();
-        if self.cut_off {
-            ExecutionStatus::TimedOut
-        } else if self.counts.failed > 0 || (targets > 0 && self.counts.undeliverable == targets) {
-            ExecutionStatus::Failed
-        } else {
-            ExecutionStatus::Success
+        task_status(self.command_details(), self.cut_off)
+    }
+
+    /// Counts an invocation that ended with `cause`, and stops dispatch when error
+    /// MaxErrors + 1 arrives.
+    fn end(&mut self, cause: Cause) {
+        self.counts.record(cause, 1);
+        if cause.outcome() == Outcome::Failed {
+            self.errors += 1;
+            self.stopped |= self.errors > self.max_errors;
         }
     }
 }
@@ -107,9 +99,17 @@ pub struct Execution {
     pub targets: u64,
     pub counts: InvocationCounts,
     pub status: ExecutionStatus,
+    /// Run Command's StatusDetails of the last task that closed (an association's or a
+    /// remediation's only task).
+    pub command_details: &'static str,
+    /// Tasks that started.
+    pub tasks_run: u32,
     /// Instances fixed at creation (an association applied to new instances), instead of
     /// targets resolved when each level starts.
     pub fixed_targets: Option<Vec<u32>>,
+    /// The approved sets every invocation of this execution sees, taken when it started;
+    /// released when it finishes.
+    pub snapshot: Option<Arc<Snapshot>>,
 }
 
 /// An invocation occupying an instance.
@@ -121,11 +121,12 @@ pub struct Invocation {
     /// The operation, once delivered; `None` while the agent cannot be reached.
     pub plan: Option<Box<super::PendingOperation>>,
     pub deadline: SimTime,
+    pub dispatched: SimTime,
     /// Its download through a shared repository, while it lasts.
     pub download: Option<(usize, crate::network::repository::DownloadId)>,
 }
 
-/// One row of `windows.csv` (and `associations.csv`).
+/// One row of `windows.csv`, `associations.csv` and `remediations.csv`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ExecutionRecord {
     pub window: String,
@@ -133,19 +134,55 @@ pub struct ExecutionRecord {
     pub scheduled_start: String,
     pub start: String,
     pub end: String,
+    /// A window execution's Status; an association execution's (Success, Failed); a
+    /// remediation command's (Run Command's Status).
     pub status: &'static str,
+    /// A window execution's StatusDetails; the command's StatusDetails otherwise.
+    pub status_details: &'static str,
     /// Targets resolved at the start, summed over the tasks that ran or were skipped.
     pub targets: u64,
     pub succeeded: u64,
     pub failed: u64,
-    pub timed_out: u64,
+    /// Delivery Timed Out: the agent was down or unreachable until after the deadline.
+    pub delivery_timed_out: u64,
+    /// Undeliverable: the instance was terminated.
     pub undeliverable: u64,
+    /// Cancelled by a CANCEL_TASK cutoff (TIMED_OUT).
+    pub timed_out: u64,
+    /// Not dispatched after MaxErrors was exceeded (Run Command's Terminated).
     pub cancelled: u64,
+    /// Never started: the cutoff came first.
     pub skipped: u64,
+    /// Failed invocations by cause ...
+    pub failed_install: u64,
+    pub failed_download_cut: u64,
+    pub failed_reboot: u64,
+    pub failed_busy: u64,
+    /// ... and Delivery Timed Out ones.
+    pub delivery_agent_down: u64,
+    pub delivery_agent_unreachable: u64,
     /// Hours from start to end.
     pub hours: f64,
     /// Share of the window's duration the execution used (0 for associations).
     pub utilisation: f64,
+}
+
+/// One row of `invocations.csv`: a target of a task and how it ended.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct InvocationRecord {
+    pub owner: String,
+    pub execution: u32,
+    pub task: String,
+    pub instance_id: String,
+    /// When the command was sent (empty for a target never sent) ...
+    pub dispatched: String,
+    /// ... and when the invocation ended, or the target was given up.
+    pub end: String,
+    /// The task invocation's Status as the window reports it.
+    pub status: &'static str,
+    /// Run Command's StatusDetails of the invocation.
+    pub status_details: &'static str,
+    pub cause: &'static str,
 }
 
 /// Execution bookkeeping of a run.
@@ -162,6 +199,20 @@ pub struct Executions {
     pub window_records: Vec<ExecutionRecord>,
     pub association_records: Vec<ExecutionRecord>,
     pub remediation_records: Vec<ExecutionRecord>,
+    /// Every invocation, when the scenario asks for `invocations.csv`.
+    pub invocation_log: Option<Vec<InvocationRecord>>,
+    /// When each snapshot was taken, by number: the approved set of snapshot `s` is every
+    /// patch approved at or before `snapshot_taken[s]`.
+    pub snapshot_taken: Vec<SimTime>,
+}
+
+impl Executions {
+    /// A snapshot of every baseline's approved set now, numbered in the order taken.
+    pub(crate) fn take_snapshot(&mut self, now: SimTime, baselines: &[crate::baseline::CompiledBaseline]) -> Snapshot {
+        let snapshot = Snapshot::take(self.snapshot_taken.len() as u32, baselines);
+        self.snapshot_taken.push(now);
+        snapshot
+    }
 }
 
 /// What a task of either owner asks for.
@@ -232,6 +283,14 @@ impl<'s> Sim<'s> {
         }
     }
 
+    fn task_name(&self, owner: Owner, task: u16) -> &'s str {
+        let scenario: &'s crate::scenario::Scenario = self.scenario;
+        match owner {
+            Owner::Window(w) => &scenario.windows[w as usize].tasks[task as usize].name,
+            Owner::Association(_) | Owner::Alarm(_) => self.owner_name(owner),
+        }
+    }
+
     fn owner_name(&self, owner: Owner) -> &'s str {
         let scenario: &'s crate::scenario::Scenario = self.scenario;
         match owner {
@@ -256,7 +315,10 @@ impl<'s> Sim<'s> {
             targets: 0,
             counts: InvocationCounts::default(),
             status: ExecutionStatus::Success,
+            command_details: "",
+            tasks_run: 0,
             fixed_targets: None,
+            snapshot: None,
         });
         id
     }
@@ -267,23 +329,12 @@ impl<'s> Sim<'s> {
         let execution = &mut self.executions.all[id as usize];
         execution.finished = true;
         execution.status = ExecutionStatus::SkippedOverlapping;
-        let record = ExecutionRecord {
-            window: self.owner_name(owner).to_string(),
-            execution: id,
-            scheduled_start: at.clone(),
-            start: String::new(),
-            end: String::new(),
-            status: ExecutionStatus::SkippedOverlapping.as_str(),
-            targets: 0,
-            succeeded: 0,
-            failed: 0,
-            timed_out: 0,
-            undeliverable: 0,
-            cancelled: 0,
-            skipped: 0,
-            hours: 0.0,
-            utilisation: 0.0,
+        let mut record = self.record(id, None);
+        record.status = match owner {
+            Owner::Association(_) => "Skipped",
+            _ => ExecutionStatus::SkippedOverlapping.as_str(),
         };
+        record.scheduled_start = at;
         match owner {
             Owner::Window(_) => self.executions.window_records.push(record),
             Owner::Association(_) => self.executions.association_records.push(record),
@@ -343,17 +394,68 @@ impl<'s> Sim<'s> {
         else {
             return;
         };
+        let dispatched = self.inflight[instance as usize].as_ref().map(|i| i.dispatched);
         self.release_instance(now, instance, scheduler);
         let Some(slot) = self.slot_of(execution, task_number) else { return };
-        let task = &mut self.executions.all[execution as usize].tasks[slot];
-        task.running -= 1;
-        task.counts.undeliverable += 1;
+        self.executions.all[execution as usize].tasks[slot].running -= 1;
+        self.end_target(now, execution, slot, instance, dispatched, Cause::InstanceTerminated);
         self.after_invocation(now, execution, slot, scheduler);
     }
 
+    /// Ends one target of task `slot` with `cause`: counts it, and logs it when the
+    /// scenario asks for `invocations.csv`.
+    fn end_target(
+        &mut self,
+        now: SimTime,
+        id: u32,
+        slot: usize,
+        instance: u32,
+        dispatched: Option<SimTime>,
+        cause: Cause,
+    ) {
+        let task = &mut self.executions.all[id as usize].tasks[slot];
+        task.end(cause);
+        let task_number = task.task;
+        self.log_targets(id, task_number, &[instance], dispatched, now, cause);
+    }
+
+    /// Appends targets to the invocation log, if there is one.
+    fn log_targets(
+        &mut self,
+        id: u32,
+        task_number: u16,
+        instances: &[u32],
+        dispatched: Option<SimTime>,
+        end: SimTime,
+        cause: Cause,
+    ) {
+        if self.executions.invocation_log.is_none() {
+            return;
+        }
+        let owner = self.executions.all[id as usize].owner;
+        let (owner_name, task_name) = (self.owner_name(owner).to_string(), self.task_name(owner, task_number));
+        let outcome = cause.outcome();
+        let log = self.executions.invocation_log.as_mut().expect("checked above");
+        for &instance in instances {
+            log.push(InvocationRecord {
+                owner: owner_name.clone(),
+                execution: id,
+                task: task_name.to_string(),
+                instance_id: crate::fleet::instance_id(instance),
+                dispatched: dispatched.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                end: end.to_rfc3339(),
+                status: outcome.window_status(),
+                status_details: outcome.status_details(),
+                cause: cause.as_str(),
+            });
+        }
+    }
+
     fn start_execution(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
+        let snapshot = self.executions.take_snapshot(now, &self.world.baselines);
         let execution = &mut self.executions.all[id as usize];
         execution.start = Some(now);
+        execution.snapshot = Some(Arc::new(snapshot));
         if matches!(execution.owner, Owner::Window(_)) {
             self.executions.active_windows += 1;
         }
@@ -393,16 +495,29 @@ impl<'s> Sim<'s> {
             if past_cutoff {
                 // This level and every later one never start.
                 for mut run in runs {
-                    run.counts.skipped = run.targets();
+                    run.counts.record(Cause::CutoffPassed, run.targets());
                     execution.targets += run.targets();
                     execution.counts.add(&run.counts);
                 }
+                if self.executions.invocation_log.is_some() {
+                    for task in self.executions.all[id as usize].levels[self.executions.all[id as usize].level].clone()
+                    {
+                        let params = self.task_params(owner, task);
+                        let instances = match &fixed {
+                            Some(instances) => instances.clone(),
+                            None => self.resolve_targets(params.targets),
+                        };
+                        self.log_targets(id, task, &instances, None, now, Cause::CutoffPassed);
+                    }
+                }
+                let execution = &mut self.executions.all[id as usize];
                 // A level that could not start before the cutoff makes the execution
                 // TIMED_OUT, whether earlier levels ran or it waited past its cutoff.
                 execution.status = ExecutionStatus::TimedOut;
                 execution.level += 1;
                 continue;
             }
+            execution.tasks_run += runs.len() as u32;
             execution.tasks = runs;
             for slot in 0..execution.tasks.len() {
                 self.dispatch(now, id, slot, scheduler);
@@ -424,6 +539,7 @@ impl<'s> Sim<'s> {
             execution.targets += task.targets();
             execution.counts.add(&task.counts);
             execution.status = execution.status.max(task.status());
+            execution.command_details = task.command_details();
         }
         execution.level += 1;
     }
@@ -454,16 +570,21 @@ impl<'s> Sim<'s> {
                     continue;
                 }
                 if task.running == 0 {
-                    let remaining = (list_len.saturating_sub(task.next)) as u64
-                        + task.lists.iter().skip(task.list + 1).map(|l| l.len() as u64).sum::<u64>();
-                    if task.cut_off {
-                        task.counts.skipped += remaining;
-                    } else {
-                        task.counts.cancelled += remaining;
-                    }
+                    let cause = if task.cut_off { Cause::CutoffPassed } else { Cause::MaxErrorsExceeded };
+                    let remaining: Vec<u32> = task
+                        .lists
+                        .get(task.list)
+                        .map_or(&[][..], |l| &l[task.next.min(l.len())..])
+                        .iter()
+                        .chain(task.lists.iter().skip(task.list + 1).flatten())
+                        .copied()
+                        .collect();
+                    task.counts.record(cause, remaining.len() as u64);
                     task.next = list_len;
                     task.list = task.lists.len().saturating_sub(1);
                     task.done = true;
+                    let task_number = task.task;
+                    self.log_targets(id, task_number, &remaining, None, now, cause);
                 }
                 return;
             }
@@ -491,17 +612,13 @@ impl<'s> Sim<'s> {
         let index = instance as usize;
         if !self.world.instances.running[index] {
             // Terminated since the targets were resolved: the command cannot be delivered.
-            let task = &mut self.executions.all[id as usize].tasks[slot];
-            task.counts.undeliverable += 1;
+            self.end_target(now, id, slot, instance, Some(now), Cause::InstanceTerminated);
             return;
         }
         if self.world.instances.busy[index] {
             // Another operation holds the instance (the package manager's lock): this
             // invocation fails at once and counts toward MaxErrors.
-            let task = &mut self.executions.all[id as usize].tasks[slot];
-            task.counts.failed += 1;
-            task.errors += 1;
-            task.stopped |= task.errors > task.max_errors;
+            self.end_target(now, id, slot, instance, Some(now), Cause::InstanceBusy);
             return;
         }
         self.world.instances.busy[index] = true;
@@ -509,8 +626,15 @@ impl<'s> Sim<'s> {
         let generation = self.generation[index];
         let deadline = now + params.delivery_timeout;
         self.executions.all[id as usize].tasks[slot].running += 1;
-        self.inflight[index] =
-            Some(Invocation { execution: id, task: task_number, generation, plan: None, deadline, download: None });
+        self.inflight[index] = Some(Invocation {
+            execution: id,
+            task: task_number,
+            generation,
+            plan: None,
+            deadline,
+            dispatched: now,
+            download: None,
+        });
         self.try_deliver(now, id, task_number, instance, generation, scheduler);
     }
 
@@ -539,13 +663,25 @@ impl<'s> Sim<'s> {
             scheduler.schedule(retry, Event::Delivery { execution: id, task: task_number, instance, generation });
             return;
         }
-        // Delivery Timed Out: not an error for MaxErrors.
+        // Delivery Timed Out: not an error for MaxErrors. The cause is the network (an
+        // outage, a partition, a link down) if it still separates the agent, else the
+        // instance itself (a crashed agent, or down after a failed reboot).
+        let group = &self.scenario.groups[self.world.instances.group[instance as usize] as usize];
+        let network_down = !group.online(now) || !self.links.up(group.location, crate::network::SSM, now);
+        let cause = if network_down { Cause::AgentUnreachable } else { Cause::AgentDown };
+        let dispatched = self.inflight[instance as usize].as_ref().map(|i| i.dispatched);
         self.release_instance(now, instance, scheduler);
         let Some(slot) = self.slot_of(id, task_number) else { return };
-        let task = &mut self.executions.all[id as usize].tasks[slot];
-        task.running -= 1;
-        task.counts.undeliverable += 1;
+        self.executions.all[id as usize].tasks[slot].running -= 1;
+        self.end_target(now, id, slot, instance, dispatched, cause);
         self.after_invocation(now, id, slot, scheduler);
+    }
+
+    /// The snapshot of the execution whose invocation occupies `instance`.
+    fn snapshot_of(&self, instance: u32) -> Arc<Snapshot> {
+        let execution = self.inflight[instance as usize].as_ref().expect("an invocation is in flight").execution;
+        let snapshot = self.executions.all[execution as usize].snapshot.as_ref();
+        Arc::clone(snapshot.expect("a started execution holds its snapshot"))
     }
 
     /// Runs the operation of the invocation occupying `instance` (it was just delivered).
@@ -562,7 +698,15 @@ impl<'s> Sim<'s> {
         let location = self.scenario.groups[self.world.instances.group[instance as usize] as usize].location;
         let repository = self.repository_of_catalog[group.catalog];
         let reachable = repository.is_none_or(|r| self.links.up(location, r + 1, now));
-        let mut plan = self.plan_operation(instance, operation, reboot_option, install_override, reachable, now);
+        let snapshot = self.snapshot_of(instance);
+        let request = Request {
+            operation,
+            reboot_option,
+            install_override,
+            repository_reachable: reachable,
+            snapshot: &snapshot,
+        };
+        let mut plan = self.plan_operation(instance, &request, now);
         let patches = std::mem::take(&mut plan.downloads);
         let end = plan.end;
         let download_mb = plan.download_mb;
@@ -679,14 +823,15 @@ impl<'s> Sim<'s> {
             let (execution, task) = (invocation.execution, invocation.task);
             let owner = self.executions.all[execution as usize].owner;
             let params = self.task_params(owner, task);
-            let failed = self.plan_operation(
-                instance,
-                params.operation,
-                params.reboot_option,
-                params.install_override,
-                false,
-                now,
-            );
+            let snapshot = self.snapshot_of(instance);
+            let request = Request {
+                operation: params.operation,
+                reboot_option: params.reboot_option,
+                install_override: params.install_override,
+                repository_reachable: false,
+                snapshot: &snapshot,
+            };
+            let failed = self.plan_operation(instance, &request, now);
             let end = failed.end;
             let invocation = self.inflight[instance as usize].as_mut().expect("still in flight");
             invocation.plan = Some(Box::new(failed));
@@ -749,22 +894,14 @@ impl<'s> Sim<'s> {
         let invocation = self.inflight[instance as usize].take().expect("checked above");
         self.world.instances.busy[instance as usize] = false;
         let plan = invocation.plan.expect("a finished invocation was delivered");
-        let succeeded = plan.succeeded;
+        let cause = plan.cause;
         if let Owner::Alarm(alarm) = self.executions.all[id as usize].owner {
             self.alarms[alarm as usize].patches_installed += plan.newly_installed.len() as u64;
         }
         self.apply_operation(instance, *plan, now);
         let Some(slot) = self.slot_of(id, task_number) else { return };
-        let task = &mut self.executions.all[id as usize].tasks[slot];
-        task.running -= 1;
-        if succeeded {
-            task.counts.succeeded += 1;
-        } else {
-            task.counts.failed += 1;
-            task.errors += 1;
-            // Dispatch stops when error MaxErrors + 1 arrives.
-            task.stopped |= task.errors > task.max_errors;
-        }
+        self.executions.all[id as usize].tasks[slot].running -= 1;
+        self.end_target(now, id, slot, instance, Some(invocation.dispatched), cause);
         self.after_invocation(now, id, slot, scheduler);
     }
 
@@ -803,20 +940,17 @@ impl<'s> Sim<'s> {
                     list[..upto].iter().copied()
                 })
                 .collect();
-            let mut cancelled = 0u32;
+            self.executions.all[id as usize].tasks[slot].cut_off = true;
             for instance in dispatched {
-                let ours = self.inflight[instance as usize]
-                    .as_ref()
-                    .is_some_and(|i| i.execution == id && i.task == task_number);
-                if ours {
+                let ours =
+                    self.inflight[instance as usize].as_ref().filter(|i| i.execution == id && i.task == task_number);
+                if let Some(invocation) = ours {
+                    let started = invocation.dispatched;
                     self.release_instance(now, instance, scheduler);
-                    cancelled += 1;
+                    self.executions.all[id as usize].tasks[slot].running -= 1;
+                    self.end_target(now, id, slot, instance, Some(started), Cause::CancelledAtCutoff);
                 }
             }
-            let task = &mut self.executions.all[id as usize].tasks[slot];
-            task.cut_off = true;
-            task.running -= cancelled;
-            task.counts.timed_out += cancelled as u64;
             self.dispatch(now, id, slot, scheduler);
         }
         if self.level_done(id) {
@@ -831,6 +965,8 @@ impl<'s> Sim<'s> {
             return;
         }
         execution.finished = true;
+        // Nothing runs against the snapshot any more: let later approvals write in place.
+        execution.snapshot = None;
         let owner = execution.owner;
         let record = self.record(id, Some(now));
         match owner {
@@ -869,27 +1005,53 @@ impl<'s> Sim<'s> {
             Owner::Window(w) => hours / self.scenario.windows[w as usize].duration.as_hours_f64(),
             Owner::Association(_) | Owner::Alarm(_) => 0.0,
         };
-        let status = if end.is_none() {
-            if execution.start.is_some() { ExecutionStatus::InProgress } else { ExecutionStatus::Pending }
-        } else {
-            execution.status
-        };
+        let (status, status_details) = Self::status_texts(execution, end.is_some());
         ExecutionRecord {
             window: self.owner_name(execution.owner).to_string(),
             execution: id,
             scheduled_start: execution.scheduled.to_rfc3339(),
             start: execution.start.map(|t| t.to_rfc3339()).unwrap_or_default(),
             end: end.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            status: status.as_str(),
+            status,
+            status_details,
             targets,
-            succeeded: counts.succeeded,
-            failed: counts.failed,
-            timed_out: counts.timed_out,
-            undeliverable: counts.undeliverable,
-            cancelled: counts.cancelled,
-            skipped: counts.skipped,
+            succeeded: counts.outcome(Outcome::Success),
+            failed: counts.outcome(Outcome::Failed),
+            delivery_timed_out: counts.outcome(Outcome::DeliveryTimedOut),
+            undeliverable: counts.outcome(Outcome::Undeliverable),
+            timed_out: counts.outcome(Outcome::Cancelled),
+            cancelled: counts.outcome(Outcome::Terminated),
+            skipped: counts.outcome(Outcome::Skipped),
+            failed_install: counts.cause(Cause::InstallFailure),
+            failed_download_cut: counts.cause(Cause::DownloadCut),
+            failed_reboot: counts.cause(Cause::RebootFailure),
+            failed_busy: counts.cause(Cause::InstanceBusy),
+            delivery_agent_down: counts.cause(Cause::AgentDown),
+            delivery_agent_unreachable: counts.cause(Cause::AgentUnreachable),
             hours: round3(hours),
             utilisation: round3(utilisation),
+        }
+    }
+
+    /// Status and StatusDetails of an execution in its owner's vocabulary: a window
+    /// execution's, an association execution's, or a remediation command's.
+    fn status_texts(execution: &Execution, finished: bool) -> (&'static str, &'static str) {
+        let window = matches!(execution.owner, Owner::Window(_));
+        if !finished {
+            return match (execution.start.is_some(), window) {
+                (true, true) => (ExecutionStatus::InProgress.as_str(), ""),
+                (false, true) => (ExecutionStatus::Pending.as_str(), ""),
+                (true, false) => ("InProgress", ""),
+                (false, false) => ("Pending", ""),
+            };
+        }
+        let details = execution.command_details;
+        match execution.owner {
+            Owner::Window(_) => {
+                (execution.status.as_str(), execution_status_details(execution.status, execution.tasks_run as usize))
+            }
+            Owner::Association(_) => (association_status(details), details),
+            Owner::Alarm(_) => (command_status(details), details),
         }
     }
 

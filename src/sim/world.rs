@@ -1,10 +1,12 @@
 //! Building the world from a validated scenario: catalogs, profiles' applicable sets,
 //! compiled baselines, and the fleet's initial state.
 
+use std::collections::BTreeMap;
+
 use crate::baseline::{CompiledBaseline, compile};
 use crate::bitset::BitSet;
 use crate::catalog::{self, Catalog};
-use crate::fleet::{Instances, patch_group_of};
+use crate::fleet::{Instances, NO_PATCH_GROUP, patch_group_of};
 use crate::rng::{Purpose, Stream};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -12,8 +14,9 @@ use crate::time::SimTime;
 /// A profile built against its catalog.
 pub struct Profile {
     pub catalog: usize,
-    /// Patches whose package the image carries.
-    pub applicable: BitSet,
+    /// Per package mix: the patches whose package the mix carries. Instances share them:
+    /// an instance's applicable set is its mix's.
+    pub mixes: Vec<BitSet>,
 }
 
 /// An instance group built: its instance range and the baseline that applies to it.
@@ -50,9 +53,20 @@ pub struct World {
     pub applicable_instances: Vec<Vec<u32>>,
     /// Per catalog and patch: number of instances that had it when the run started.
     pub initially_installed: Vec<Vec<u32>>,
+    /// Instances whose patches `instance_patches.jsonl` lists, with what it needs.
+    pub listed: BTreeMap<u32, Listed>,
 }
 
-pub const NO_PATCH_GROUP: &str = "(none)";
+/// What `instance_patches.jsonl` needs beyond an instance's report: when its patches were
+/// installed.
+#[derive(Clone, Debug, Default)]
+pub struct Listed {
+    /// Patches present at the start or at launch count as installed at this instant: the
+    /// instance's patch level (or its launch).
+    pub since: SimTime,
+    /// Patches installed during the run, with the end of the operation that installed them.
+    pub installed_at: Vec<(u32, SimTime)>,
+}
 
 impl World {
     pub fn build(scenario: &Scenario, seed: u64) -> Result<World, String> {
@@ -92,23 +106,8 @@ impl World {
             .enumerate()
             .map(|(index, def)| {
                 let catalog = &catalogs[def.catalog];
-                let mut rng = Stream::new(seed, index as u64, Purpose::ProfilePackages);
-                let mut has_package = vec![false; catalog.package_names.len()];
-                for (package, slot) in has_package.iter_mut().enumerate() {
-                    let anonymous = (package as u32) < catalog.anonymous_packages;
-                    let core = (package as u32) < catalog.core_packages;
-                    // One draw per anonymous package, whatever the outcome, so the choice of
-                    // one package does not shift the next.
-                    let drawn = anonymous && rng.chance(def.package_share);
-                    *slot = core || drawn || def.packages.contains(&catalog.package_names[package]);
-                }
-                let mut applicable = BitSet::new(catalog.len());
-                for (patch_index, patch) in catalog.patches.iter().enumerate() {
-                    if has_package[patch.package as usize] {
-                        applicable.insert(patch_index);
-                    }
-                }
-                Profile { catalog: def.catalog, applicable }
+                let mixes = (0..def.mixes).map(|mix| mix_applicable(def, catalog, seed, index, mix)).collect();
+                Profile { catalog: def.catalog, mixes }
             })
             .collect();
 
@@ -122,7 +121,7 @@ impl World {
             }
             for patch in catalog.patches.iter().filter(|p| p.released <= start) {
                 for &older in &patch.supersedes {
-                    profile.applicable.remove(older as usize);
+                    profile.mixes.iter_mut().for_each(|mix| mix.remove(older as usize));
                 }
             }
         }
@@ -151,16 +150,18 @@ impl World {
             let catalog = catalogs.get(baseline_catalog[index]).unwrap_or(&empty_catalogs[index]);
             let mut compiled = compile(def, catalog);
             let mut ever = BitSet::new(catalog.len());
+            let mut approved = BitSet::new(catalog.len());
             for (patch, approval) in compiled.approvals.iter().enumerate() {
                 if let Some(at) = approval.at {
                     if at < end {
                         ever.insert(patch);
                     }
                     if at <= start {
-                        compiled.approved.insert(patch);
+                        approved.insert(patch);
                     }
                 }
             }
+            compiled.approved = std::sync::Arc::new(approved);
             baselines.push(compiled);
             approved_before_end.push(ever);
         }
@@ -173,6 +174,7 @@ impl World {
         let total: usize = scenario.groups.iter().map(|g| g.count as usize).sum();
         let mut instances = Instances {
             group: Vec::with_capacity(total),
+            mix: Vec::with_capacity(total),
             installed: Vec::with_capacity(total),
             failed: Vec::with_capacity(total),
             pending_reboot: Vec::with_capacity(total),
@@ -182,7 +184,9 @@ impl World {
             running: Vec::with_capacity(total),
         };
         let mut groups = Vec::with_capacity(scenario.groups.len());
-        let mut prefix_lengths: Vec<Vec<u32>> = vec![Vec::new(); scenario.groups.len()];
+        let mut listed = BTreeMap::new();
+        // Per group: (mix, installed prefix length) of each instance.
+        let mut prefix_lengths: Vec<Vec<(u16, u32)>> = vec![Vec::new(); scenario.groups.len()];
         for (group_index, def) in scenario.groups.iter().enumerate() {
             let profile = &profiles[def.profile];
             let catalog = &catalogs[profile.catalog];
@@ -193,6 +197,7 @@ impl World {
                 .binary_search_by(|g| g.as_str().cmp(patch_group.unwrap_or(NO_PATCH_GROUP)))
                 .expect("every group's name is listed") as u16;
             let first = instances.len() as u32;
+            let listed_group = scenario.output.lists_patches_of(patch_group.unwrap_or(NO_PATCH_GROUP));
             for _ in 0..def.count {
                 let instance = instances.len() as u64;
                 let mut rng = Stream::new(seed, instance, Purpose::InitialPatchLevel);
@@ -202,10 +207,14 @@ impl World {
                 let cutoff = SimTime(def.launch_at.0 - def.initial_lag.0 - extra);
                 // Patches are in release order: those released by the cutoff are a prefix.
                 let released_by_cutoff = catalog.patches.partition_point(|p| p.released <= cutoff);
-                let mut installed = profile.applicable.clone();
+                let mix = crate::fleet::mix_of(seed, instance as u32, profile.mixes.len() as u32);
+                let mut installed = profile.mixes[mix as usize].clone();
                 installed.clear_from(released_by_cutoff);
-                prefix_lengths[group_index].push(released_by_cutoff as u32);
-                instances.push(group_index as u16, installed, def.launch_at <= start);
+                prefix_lengths[group_index].push((mix, released_by_cutoff as u32));
+                if listed_group {
+                    listed.insert(instance as u32, Listed { since: cutoff, installed_at: Vec::new() });
+                }
+                instances.push(group_index as u16, mix, installed, def.launch_at <= start);
             }
             groups.push(Group {
                 members: (first..first + def.count).collect(),
@@ -216,25 +225,34 @@ impl World {
             });
         }
         // Per patch: instances it applies to, and instances that had it at the start. An
-        // instance had patch p iff p is applicable and p lies in its installed prefix, so a
-        // count of prefix lengths per group gives every patch's count in one pass.
+        // instance had patch p iff p is applicable to its mix and p lies in its installed
+        // prefix, so a count of prefix lengths per (group, mix) gives every patch's count in
+        // one pass.
         let mut applicable_instances: Vec<Vec<u32>> = catalogs.iter().map(|c| vec![0; c.len()]).collect();
         let mut initially_installed: Vec<Vec<u32>> = catalogs.iter().map(|c| vec![0; c.len()]).collect();
         for (group, lengths) in groups.iter().zip(&prefix_lengths) {
             let n = catalogs[group.catalog].len();
-            let mut at_least = vec![0u32; n + 1];
-            for &length in lengths {
-                at_least[length as usize] += 1;
-            }
-            for index in (0..n).rev() {
-                at_least[index] += at_least[index + 1];
-            }
-            for patch in profiles[group.profile].applicable.iter() {
-                applicable_instances[group.catalog][patch] += group.members.len() as u32;
-                initially_installed[group.catalog][patch] += at_least[patch + 1];
+            for (mix, applicable) in profiles[group.profile].mixes.iter().enumerate() {
+                let mut at_least = vec![0u32; n + 1];
+                let mut members = 0u32;
+                for &(_, length) in lengths.iter().filter(|(m, _)| *m as usize == mix) {
+                    at_least[length as usize] += 1;
+                    members += 1;
+                }
+                if members == 0 {
+                    continue;
+                }
+                for index in (0..n).rev() {
+                    at_least[index] += at_least[index + 1];
+                }
+                for patch in applicable.iter() {
+                    applicable_instances[group.catalog][patch] += members;
+                    initially_installed[group.catalog][patch] += at_least[patch + 1];
+                }
             }
         }
         Ok(World {
+            listed,
             applicable_instances,
             initially_installed,
             catalogs,
@@ -248,5 +266,38 @@ impl World {
             report_groups,
             instances,
         })
+    }
+}
+
+/// The patches that apply to mix `mix` of profile `index`: core packages, the profile's
+/// named packages, and each other package of the generator's pool with probability
+/// `package_share`, from the mix's own stream (one draw per package, whatever the outcome,
+/// so the choice of one package does not shift the next).
+fn mix_applicable(def: &crate::fleet::ProfileDef, catalog: &Catalog, seed: u64, index: usize, mix: u32) -> BitSet {
+    // Mix 0 keeps the profile's own key, so a profile of one mix draws as it always did.
+    let entity = index as u64 | ((mix as u64) << 32);
+    let mut rng = Stream::new(seed, entity, Purpose::ProfilePackages);
+    let mut has_package = vec![false; catalog.package_names.len()];
+    for (package, slot) in has_package.iter_mut().enumerate() {
+        let anonymous = (package as u32) < catalog.anonymous_packages;
+        let core = (package as u32) < catalog.core_packages;
+        let drawn = anonymous && rng.chance(def.package_share);
+        *slot = core || drawn || def.packages.contains(&catalog.package_names[package]);
+    }
+    let mut applicable = BitSet::new(catalog.len());
+    for (patch_index, patch) in catalog.patches.iter().enumerate() {
+        if has_package[patch.package as usize] {
+            applicable.insert(patch_index);
+        }
+    }
+    applicable
+}
+
+impl World {
+    /// The patches that apply to an instance: those of its profile's mix.
+    pub fn applicable(&self, instance: u32) -> &BitSet {
+        let index = instance as usize;
+        let group = &self.groups[self.instances.group[index] as usize];
+        &self.profiles[group.profile].mixes[self.instances.mix[index] as usize]
     }
 }

@@ -15,20 +15,21 @@
 //!   cutoff`. A task already started keeps dispatching its targets under CONTINUE_TASK, even
 //!   past the window's end; under CANCEL_TASK its running invocations are cancelled at the
 //!   cutoff (their effects never happen; they count as timed out) and the rest are skipped.
-//! - Statuses: a task is TIMED_OUT if a CANCEL_TASK cutoff stopped it, else FAILED if any
-//!   invocation failed or every target was undeliverable, else SUCCESS. An execution takes
-//!   its worst task's status (SUCCESS < FAILED < TIMED_OUT), and is TIMED_OUT when a priority
-//!   level could not start before the cutoff.
+//! - Statuses follow Run Command's command result; the rules and the decisions are in
+//!   [`status`].
 //! - Run Command delivery: a command to an agent that cannot be reached waits; it runs if
 //!   the agent is back within TimeoutSeconds of dispatch (the API's reading: a command not
-//!   started by then never runs), else it ends Delivery Timed Out (`undeliverable`), which
-//!   does not count toward MaxErrors. A waiting invocation holds its concurrency slot.
+//!   started by then never runs), else it ends Delivery Timed Out, which does not count
+//!   toward MaxErrors. A waiting invocation holds its concurrency slot. A command to an
+//!   instance terminated before it completes is Undeliverable.
 //! - The account runs at most `max_concurrent_executions` window executions at once; later
 //!   ones wait as PENDING, oldest first, keeping their scheduled cutoff. Overlap is judged
 //!   against PENDING executions too.
 //! - Several targets of one task are worked one after another: the next target's instances
 //!   are dispatched once every invocation of the previous target is final; MaxConcurrency
 //!   is resolved per target, MaxErrors over all of the task's targets.
+
+pub mod status;
 
 use std::collections::BTreeMap;
 

@@ -128,7 +128,8 @@ fn explain_shows_why_the_november_update_is_not_approved_yet() {
         .find(|l| l["package"] == "windows-cumulative-update" && l["released"] == "2026-11-10T18:00:00Z")
         .expect("the November cumulative update is in the catalog");
     assert_eq!(november["status"], "PENDING_APPROVAL");
-    assert_eq!(november["approval_instant"], "2026-11-17T18:00:00Z");
+    // Released 11-10 18:00 with 7 days: whole UTC days make it 11-17 00:00.
+    assert_eq!(november["approval_instant"], "2026-11-17T00:00:00Z");
     assert_eq!(november["decided_by"], "rule 1");
     assert_eq!(november["compliance_level"], "CRITICAL");
     // The optional preview is not a security update: no rule approves it.

@@ -107,11 +107,12 @@ const PARTITION_SSM: &str =
 fn during_a_partition_no_command_reaches_the_cut_off_instances() {
     // Without the partition, all five install.
     let clear = run_text(&scenario_text(5, 1_000.0, 100, "10", "", ""));
-    assert_eq!((window(&clear).succeeded, window(&clear).undeliverable), (5, 0));
+    assert_eq!((window(&clear).succeeded, window(&clear).delivery_timed_out), (5, 0));
     // With az-a cut from the SSM endpoint 14:00-16:00, nothing is delivered before the
     // 15:10 deadline.
     let cut = run_text(&scenario_text(5, 1_000.0, 100, "10", PARTITION_SSM, ""));
-    assert_eq!((window(&cut).succeeded, window(&cut).undeliverable), (0, 5));
+    assert_eq!((window(&cut).succeeded, window(&cut).delivery_timed_out), (0, 5));
+    assert_eq!(window(&cut).delivery_agent_unreachable, 5, "the partition is the cause");
     assert!(cut.world.instances.report.iter().all(Option::is_none));
     // ConnectionLost appears after three missed pings (15 minutes) and goes with the cut.
     let lost = |time: &str| cut.samples.iter().find(|(t, _)| t.to_rfc3339() == time).unwrap().1[0].connection_lost;
@@ -163,8 +164,9 @@ fn agent_crashes_delay_delivery_and_failed_reboots_take_instances_down() {
     let crash = "agent_crash_probability = 1.0\nagent_restart = \"1h\"";
     let result = run_text(&scenario_text(20, 1_000.0, 100, "20", "", crash));
     let row = window(&result);
-    assert!(row.undeliverable >= 10, "{row:?}");
-    assert_eq!(row.succeeded + row.undeliverable, 20);
+    assert!(row.delivery_timed_out >= 10, "{row:?}");
+    assert_eq!(row.succeeded + row.delivery_timed_out, 20);
+    assert_eq!(row.delivery_agent_down, row.delivery_timed_out, "the crashed agents are the cause");
 
     // Failed reboots: the install fails, the instance is unreachable for four hours.
     let reboot = r#"reboot_failure_probability = 1.0

@@ -5,13 +5,14 @@
 //!   behind the start (2026-01-05), so nothing released after 2025-12-29 is installed:
 //!   none of the three patches.
 //! - The baseline approves Critical security patches at release and Important ones two
-//!   days after: ALAS-0001 (openssl, Critical, 01-01) and ALAS-0002 (curl, Critical, 01-02)
-//!   are approved before the start; ALAS-0003 (kernel, Important, released 01-06 12:00) is
-//!   approved on 01-08 at 12:00.
-//! - Samples are daily at 00:00. On 01-05 nobody has reported. The 01:00 scan of 01-05
-//!   finds openssl missing everywhere: 10 non-compliant instances, 10 missing patches, all
-//!   critical. The same holds at 00:00 on 01-06 to 01-09 (the 01-09 scan at 01:00 adds the
-//!   kernel patch, after the sample).
+//!   whole UTC days after: ALAS-0001 (openssl, Critical, 01-01) and ALAS-0002 (curl,
+//!   Critical, 01-02) are approved before the start; ALAS-0003 (kernel, Important, released
+//!   01-06 12:00) is approved at 00:00 on 01-08 (the day of release plus two days).
+//! - Samples are daily at 00:00, and the scan association runs every other day from the
+//!   start (01-05, 01-07, 01-09 at 00:00, each after that instant's sample). On 01-05
+//!   nobody has reported. The scan of 01-05 finds openssl missing everywhere: 10
+//!   non-compliant instances, 10 missing patches, all critical. The same holds at 00:00 on
+//!   01-06 to 01-09 (the 01-09 scan adds the kernel patch, after the sample).
 //! - Friday 01-09 03:00 the window installs with concurrency 3. Each invocation takes
 //!   60 s overhead + 0 s download + 60 s (openssl) + 120 s (kernel) + 180 s reboot = 7 min.
 //!   Instances 0-2 finish at 03:07, 3-5 at 03:14, 6-8 at 03:21, 9 at 03:28: the execution
@@ -22,7 +23,8 @@
 //!   openssl, released 01-01 00:00, that is 195.23 h, 195.35 h and 195.47 h; for the kernel,
 //!   released 01-06 12:00, 63.23 h, 63.35 h and 63.47 h. curl applies to nobody.
 //! - Truth differs from the report between an approval and the next scan: at 00:00 on
-//!   01-09, 20 patches are truly missing while 10 are reported.
+//!   01-09, 20 patches are truly missing (the kernel is approved since 01-08) while 10 are
+//!   reported (by the scan of 01-07).
 //! - Exposure: 20 (instance, patch) pairs, 10 of about 63.4 h and 10 of about 195.4 h, so
 //!   the median is the largest kernel value, 63.47 h; nothing is open at the end.
 
@@ -65,8 +67,8 @@ fn the_compliance_curve_matches_the_hand_calculation() {
         assert_eq!(value(day, "missing_patches"), 0, "day {day}");
         assert_eq!(value(day, "pending_reboot_patches"), 0, "day {day}");
     }
-    // Truth against report: at 00:00 on 01-09 the kernel patch has been approved for twelve
-    // hours, so twenty patches are truly missing, but the last scan (01-08 01:00) reported
+    // Truth against report: at 00:00 on 01-09 the kernel patch has been approved for a
+    // day, so twenty patches are truly missing, but the last scan (01-07 00:00) reported
     // ten. After the window both agree on zero.
     assert_eq!((value(9, "missing_patches"), value(9, "true_missing_patches")), (10, 20));
     assert_eq!((value(9, "true_non_compliant"), value(10, "true_compliant")), (10, 10));
@@ -88,8 +90,16 @@ fn window_executions_match_the_hand_calculation() {
             "2026-01-09T03:00:00Z",
             "2026-01-09T03:28:00Z",
             "SUCCESS",
+            "",
             "10",
             "10",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
             "0",
             "0",
             "0",
@@ -105,8 +115,16 @@ fn window_executions_match_the_hand_calculation() {
             "2026-01-16T03:00:00Z",
             "2026-01-16T03:04:00Z",
             "SUCCESS",
+            "",
             "10",
             "10",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
             "0",
             "0",
             "0",
@@ -140,8 +158,11 @@ fn patch_spread_and_final_states_match_the_hand_calculation() {
         assert_eq!(state["MissingCount"], 0);
         assert_eq!(state["PatchGroup"], "prod");
         assert_eq!(state["Operation"], "Scan");
-        assert_eq!(state["OperationStartTime"], "2026-01-18T01:00:00Z");
-        assert_eq!(state["OperationEndTime"], "2026-01-18T01:01:30Z");
+        // The last scan of the run: every other day from 01-05, so 01-17 00:00.
+        assert_eq!(state["OperationStartTime"], "2026-01-17T00:00:00Z");
+        assert_eq!(state["OperationEndTime"], "2026-01-17T00:01:30Z");
+        assert!(state.get("OwnerInformation").is_none(), "empty optional strings are left out");
+        assert_eq!(state["SnapshotId"].as_str().map(str::len), Some(36), "a GUID");
     }
 
     let summary: serde_json::Value =

@@ -1,6 +1,8 @@
 //! The integration tests: one crate, modules named after behaviours.
 //!
+//! - `aws_shapes`: the AWS-shaped files pass botocore's response validation.
 //! - `determinism`: same scenario and seed give byte-identical results on any thread count.
+//! - `fidelity`: snapshots, FailedCount, supersedence, command statuses, package mixes.
 //! - `fleet_dynamics`: partitions, repository capacity, instance faults.
 //! - `hand_calculated`: a ten-instance scenario whose results are worked out by hand.
 //! - `baselines`: export, import from AWS JSON and CloudFormation, explain.
@@ -9,9 +11,11 @@
 //! - `load`: `patchfleet load` against an in-process HTTP server with a bandwidth limit.
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
 
+mod aws_shapes;
 mod baselines;
 mod cli;
 mod determinism;
+mod fidelity;
 mod fleet_dynamics;
 mod hand_calculated;
 mod load;

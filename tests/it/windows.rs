@@ -121,7 +121,13 @@ fn rows<'r>(result: &'r RunResult, window: &str) -> Vec<&'r ExecutionRecord> {
 }
 
 fn accounted(row: &ExecutionRecord) -> u64 {
-    row.succeeded + row.failed + row.timed_out + row.undeliverable + row.cancelled + row.skipped
+    row.succeeded
+        + row.failed
+        + row.delivery_timed_out
+        + row.timed_out
+        + row.undeliverable
+        + row.cancelled
+        + row.skipped
 }
 
 const AT_15: &str = "at(2025-03-03T15:00:00)";
@@ -235,9 +241,13 @@ fn w6_a_command_waits_for_an_unreachable_agent_only_until_its_delivery_timeout()
     let tasks = task("install", 0, "Install", "10", "0", "timeout_seconds = 600");
     let result = run_fleet(&f, &window("w6", AT_15, 3, 1, "\"tag-key=Group\"", &tasks));
     let row = rows(&result, "w6")[0];
-    assert_eq!((row.targets, row.succeeded, row.undeliverable), (3, 1, 2), "{row:?}");
+    assert_eq!((row.targets, row.succeeded, row.delivery_timed_out), (3, 1, 2), "{row:?}");
     assert_eq!(row.failed, 0, "delivery timeouts are not errors, even with MaxErrors 0");
-    assert_eq!(row.status, "SUCCESS");
+    assert_eq!(row.delivery_agent_unreachable, 2, "the group outages kept them from the agent");
+    // monitor-commands: Delivery Timed Out when MaxErrors (0) or more invocations ended so;
+    // the window reports the task, and so the execution, TIMED_OUT.
+    assert_eq!(row.status, "TIMED_OUT");
+    assert_eq!(row.status_details, "One or more tasks in the orchestration timed out.");
     assert_eq!(row.end, "2025-03-03T15:10:00Z");
     let report = result.world.instances.report[0].unwrap();
     assert_eq!(report.start.to_rfc3339(), "2025-03-03T15:05:00Z", "delivered when the agent came back");
@@ -341,7 +351,8 @@ fn every_invocation_ends_in_exactly_one_final_status() {
     for row in &result.window_records {
         assert_eq!(accounted(row), row.targets, "{row:?}");
     }
-    let totals: u64 = result.window_records.iter().map(|r| r.timed_out + r.undeliverable + r.cancelled).sum();
+    let totals: u64 =
+        result.window_records.iter().map(|r| r.timed_out + r.delivery_timed_out + r.undeliverable + r.cancelled).sum();
     assert!(totals > 0, "the mix exercised the unusual endings");
 }
 
