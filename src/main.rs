@@ -532,12 +532,12 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         duration,
         timeout,
         check_sizes: args.path.contains("{bytes}"),
-        interval: Duration::from_millis(500),
+        interval: Duration::from_secs(1),
     };
     let bar = load_progress(args.quiet, plan.downloads.len() as u64);
     let replay = patchfleet::load::run_replay(&target, &plan.downloads, &replay_options, |done, errors, s| {
         bar.set_position(done);
-        bar.set_message(format!("{} active, {} waiting, {errors} errors, {:.1} Mbit/s", s.active, s.waiting, s.mbps));
+        bar.set_message(format!("{} active {} waiting {errors} err {:.0} Mbit/s", s.active, s.waiting, s.mbps));
     })
     .map_err(|message| Failure { code: 1, message })?;
     bar.finish_and_clear();
@@ -557,7 +557,7 @@ fn load_progress(quiet: bool, len: u64) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr_with_hz(8));
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} downloads  {msg}  {elapsed_precise}")
+        ProgressStyle::with_template("{spinner} [{bar:20}] {pos}/{len} {msg} {elapsed}")
             .expect("static template")
             .progress_chars("=> "),
     );
