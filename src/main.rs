@@ -131,6 +131,10 @@ struct LoadArgs {
     /// {bytes} in it, every object's size is checked.
     #[arg(long, default_value = patchfleet::load::plan::DEFAULT_TEMPLATE)]
     path: String,
+    /// CSV file with a `patch,path` header mapping each patch id to its object path,
+    /// instead of --path.
+    #[arg(long, conflicts_with = "path")]
+    map: Option<PathBuf>,
     /// Seed of the simulation run (overrides the scenario's).
     #[arg(long)]
     seed: Option<u64>,
@@ -512,6 +516,7 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         args.window.clone().ok_or_else(|| Failure::input("patchfleet load needs --window NAME (or --calibrate)"))?;
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(format!("load-{}", scenario.name)));
     patchfleet::load::files::check_writable(&dir, args.force).map_err(Failure::input)?;
+    let mapping = args.map.as_deref().map(patchfleet::load::plan::read_mapping).transpose().map_err(Failure::input)?;
     eprintln!("simulating {} to record its downloads ...", scenario.name);
     let seed = args.seed.unwrap_or(scenario.seed);
     let result = patchfleet::run::run_recording_downloads(&scenario, seed, |_, _| {})
@@ -521,6 +526,7 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         execution: args.execution,
         repository: args.repository.clone(),
         template: args.path.clone(),
+        mapping,
         size_scale,
         max_downloads: args.max_requests,
     };
@@ -531,7 +537,7 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         max_connections: plan.max_connections,
         duration,
         timeout,
-        check_sizes: args.path.contains("{bytes}"),
+        check_sizes: args.map.is_none() && args.path.contains("{bytes}"),
         interval: Duration::from_secs(1),
     };
     let bar = load_progress(args.quiet, plan.downloads.len() as u64);

@@ -1,6 +1,9 @@
 //! The replay plan: one window execution's downloads, as a run recorded them, turned into
 //! HTTP objects on a mirror at instants relative to the first request.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 use crate::sim::DownloadRequest;
@@ -57,6 +60,8 @@ pub struct PlanOptions {
     pub repository: Option<String>,
     /// Object path template: `{patch}`, `{package}` and `{bytes}` are replaced.
     pub template: String,
+    /// Patch id to object path, instead of the template (see [`read_mapping`]).
+    pub mapping: Option<BTreeMap<String, String>>,
     /// Objects are the patch's size divided by this.
     pub size_scale: f64,
     pub max_downloads: usize,
@@ -107,11 +112,14 @@ pub fn build(scenario: &Scenario, result: &RunResult, options: &PlanOptions) -> 
                 let patch = &catalog.patches[p as usize];
                 let package = &catalog.package_names[patch.package as usize];
                 let bytes = object_bytes(patch.download_mb, options.size_scale);
-                Ok(Object {
-                    patch: patch.id.clone(),
-                    path: object_path(&options.template, &patch.id, package, bytes)?,
-                    bytes,
-                })
+                let path = match &options.mapping {
+                    None => object_path(&options.template, &patch.id, package, bytes)?,
+                    Some(mapping) => mapping
+                        .get(&patch.id)
+                        .cloned()
+                        .ok_or_else(|| format!("patch `{}` has no line in the mapping file", patch.id))?,
+                };
+                Ok(Object { patch: patch.id.clone(), path, bytes })
             })
             .collect::<Result<Vec<_>, String>>()?;
         downloads.push(Download {
@@ -185,6 +193,31 @@ pub fn object_path(template: &str, patch: &str, package: &str, bytes: u64) -> Re
         ));
     }
     Ok(path)
+}
+
+/// Reads a mapping file: CSV with a `patch,path` header, one patch id and its object path
+/// below the target per line. Errors name the file and line.
+pub fn read_mapping(file: &Path) -> Result<BTreeMap<String, String>, String> {
+    let name = file.display();
+    let mut reader = csv::Reader::from_path(file).map_err(|e| format!("{name}: cannot read the mapping file: {e}"))?;
+    let headers = reader.headers().map_err(|e| format!("{name}: {e}"))?.clone();
+    if headers.iter().collect::<Vec<_>>() != ["patch", "path"] {
+        return Err(format!("{name}:1: the header must be `patch,path`"));
+    }
+    let mut mapping = BTreeMap::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = record.map_err(|e| format!("{name}:{line}: {e}"))?;
+        let (patch, path) = (record[0].trim(), record[1].trim());
+        if patch.is_empty() {
+            return Err(format!("{name}:{line}: empty patch id"));
+        }
+        let path = object_path(path, patch, "", 0).map_err(|e| format!("{name}:{line}: {e}"))?;
+        if mapping.insert(patch.to_string(), path).is_some() {
+            return Err(format!("{name}:{line}: patch `{patch}` is mapped twice"));
+        }
+    }
+    Ok(mapping)
 }
 
 fn list(items: &[impl AsRef<str>]) -> String {

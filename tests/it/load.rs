@@ -412,6 +412,7 @@ fn plan_options(size_scale: f64) -> PlanOptions {
         execution: None,
         repository: None,
         template: load::plan::DEFAULT_TEMPLATE.into(),
+        mapping: None,
         size_scale,
         max_downloads: 100,
     }
@@ -601,4 +602,31 @@ fn ctrl_c_stops_the_replay_and_writes_what_was_measured() {
     assert_eq!(json["succeeded"], 2);
     assert_eq!(json["unfinished"], 2);
     assert!(json["elapsed_s"].as_f64().unwrap() < 7.0);
+}
+
+#[test]
+fn a_mapping_file_names_each_patchs_object_and_errors_name_the_line() {
+    let (scenario, result) = four_downloads();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("map.csv");
+    std::fs::write(&file, "patch,path\nALAS2023-2026-0001,/pool/o/openssl-3.0.8.rpm\n").unwrap();
+    let mut options = plan_options(1.0);
+    options.mapping = Some(load::plan::read_mapping(&file).unwrap());
+    let plan = load::plan::build(&scenario, &result, &options).unwrap();
+    assert_eq!(plan.downloads[0].objects[0].path, "pool/o/openssl-3.0.8.rpm");
+
+    std::fs::write(&file, "patch,path\nOTHER-1,other.rpm\n").unwrap();
+    options.mapping = Some(load::plan::read_mapping(&file).unwrap());
+    let error = load::plan::build(&scenario, &result, &options).unwrap_err();
+    assert!(error.contains("`ALAS2023-2026-0001` has no line in the mapping file"), "{error}");
+
+    for (text, expected) in [
+        ("id,url\nA,a\n", ":1: the header must be `patch,path`"),
+        ("patch,path\nA,a\nA,b\n", ":3: patch `A` is mapped twice"),
+        ("patch,path\nA,../a\n", ":2: object path"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let error = load::plan::read_mapping(&file).unwrap_err();
+        assert!(error.contains(&format!("map.csv{expected}")), "{error}");
+    }
 }
