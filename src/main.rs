@@ -493,25 +493,7 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
     if args.calibrate {
         return load_calibrate(args, &target, &scenario);
     }
-    let positive = |name: &str, v: f64| {
-        if v.is_finite() && v > 0.0 {
-            Ok(v)
-        } else {
-            Err(Failure::input(format!("{name} must be a positive number, got {v}")))
-        }
-    };
-    let speedup = positive("--speedup", args.speedup)?;
-    let size_scale = positive("--size-scale", args.size_scale.unwrap_or(speedup))?;
-    if args.max_requests == 0 {
-        return Err(Failure::input("--max-requests must be at least 1"));
-    }
-    let seconds = |name: &str, text: &str| match patchfleet::time::parse_duration(text) {
-        Ok(d) if d.as_secs() > 0 => Ok(Duration::from_secs(d.as_secs() as u64)),
-        Ok(_) => Err(Failure::input(format!("{name} must be longer than zero"))),
-        Err(e) => Err(Failure::input(format!("{name} `{text}`: {e}"))),
-    };
-    let duration = seconds("--duration", &args.duration)?;
-    let timeout = seconds("--timeout", &args.timeout)?;
+    let Bounds { speedup, size_scale, duration, timeout } = load_bounds(args)?;
     let window =
         args.window.clone().ok_or_else(|| Failure::input("patchfleet load needs --window NAME (or --calibrate)"))?;
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(format!("load-{}", scenario.name)));
@@ -555,6 +537,37 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         return Err(Failure { code: 1, message: format!("no download succeeded against {url}") });
     }
     Ok(())
+}
+
+/// The numeric options of a replay, checked.
+struct Bounds {
+    speedup: f64,
+    size_scale: f64,
+    duration: Duration,
+    timeout: Duration,
+}
+
+fn load_bounds(args: &LoadArgs) -> Result<Bounds, Failure> {
+    let positive = |name: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(Failure::input(format!("{name} must be a positive number, got {v}")))
+        }
+    };
+    let speedup = positive("--speedup", args.speedup)?;
+    let size_scale = positive("--size-scale", args.size_scale.unwrap_or(speedup))?;
+    if args.max_requests == 0 {
+        return Err(Failure::input("--max-requests must be at least 1"));
+    }
+    let seconds = |name: &str, text: &str| match patchfleet::time::parse_duration(text) {
+        Ok(d) if d.as_secs() > 0 => Ok(Duration::from_secs(d.as_secs() as u64)),
+        Ok(_) => Err(Failure::input(format!("{name} must be longer than zero"))),
+        Err(e) => Err(Failure::input(format!("{name} `{text}`: {e}"))),
+    };
+    let duration = seconds("--duration", &args.duration)?;
+    let timeout = seconds("--timeout", &args.timeout)?;
+    Ok(Bounds { speedup, size_scale, duration, timeout })
 }
 
 fn load_progress(quiet: bool, len: u64) -> ProgressBar {

@@ -71,6 +71,43 @@ pub struct PlanOptions {
 /// what is missing: the window, the execution, its downloads, the repository.
 pub fn build(scenario: &Scenario, result: &RunResult, options: &PlanOptions) -> Result<Plan, String> {
     let log = result.downloads.as_ref().ok_or("the run did not record its downloads")?;
+    let execution = choose_execution(scenario, result, log, options)?;
+    let requests: Vec<&DownloadRequest> = log.requests.iter().filter(|d| d.execution == execution).collect();
+    let repository = choose_repository(scenario, &requests, options, execution)?;
+    let requests: Vec<&DownloadRequest> =
+        requests.into_iter().filter(|d| d.repository as usize == repository).collect();
+    let first = requests.iter().map(|d| d.requested_at).min().expect("the repository has requests");
+    let downloads = requests
+        .iter()
+        .take(options.max_downloads)
+        .map(|request| {
+            Ok(Download {
+                at: request.requested_at.since(first).0 as f64,
+                instance: request.instance,
+                objects: objects(result, request, options)?,
+                predicted: request.finished_at.map(|f| f.since(request.requested_at).0 as f64),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let repo = &scenario.network.repositories[repository];
+    Ok(Plan {
+        scenario: scenario.name.clone(),
+        window: options.window.clone(),
+        execution,
+        repository: repo.name.clone(),
+        max_connections: repo.max_connections,
+        downloads,
+        downloads_in_execution: requests.len(),
+    })
+}
+
+/// The execution asked for, or the window's first that downloaded anything.
+fn choose_execution(
+    scenario: &Scenario,
+    result: &RunResult,
+    log: &crate::sim::DownloadLog,
+    options: &PlanOptions,
+) -> Result<u32, String> {
     if !scenario.windows.iter().any(|w| w.name == options.window) {
         let names: Vec<&str> = scenario.windows.iter().map(|w| w.name.as_str()).collect();
         return Err(format!(
@@ -82,63 +119,42 @@ pub fn build(scenario: &Scenario, result: &RunResult, options: &PlanOptions) -> 
     }
     let executions: Vec<u32> =
         result.window_records.iter().filter(|r| r.window == options.window).map(|r| r.execution).collect();
-    let with_downloads = |e: u32| log.requests.iter().any(|d| d.execution == e);
-    let execution = match options.execution {
-        Some(e) if executions.contains(&e) => e,
+    match options.execution {
+        Some(e) if executions.contains(&e) => Ok(e),
         Some(e) => {
             let ids: Vec<String> = executions.iter().map(|e| e.to_string()).collect();
-            return Err(format!(
+            Err(format!(
                 "window `{}` has no execution {e} in this run (its executions: {})",
                 options.window,
                 list(&ids)
-            ));
+            ))
         }
-        None => executions.iter().copied().find(|&e| with_downloads(e)).ok_or_else(|| {
+        None => executions.iter().copied().find(|&e| log.requests.iter().any(|d| d.execution == e)).ok_or_else(|| {
             format!("no execution of window `{}` downloaded anything through a repository", options.window)
-        })?,
-    };
-    let requests: Vec<&DownloadRequest> = log.requests.iter().filter(|d| d.execution == execution).collect();
-    let repository = choose_repository(scenario, &requests, options, execution)?;
-    let requests: Vec<&DownloadRequest> =
-        requests.into_iter().filter(|d| d.repository as usize == repository).collect();
-    let first = requests.iter().map(|d| d.requested_at).min().expect("the repository has requests");
-    let mut downloads = Vec::with_capacity(requests.len().min(options.max_downloads));
-    for request in requests.iter().take(options.max_downloads) {
-        let catalog = &result.world.catalogs[request.catalog as usize];
-        let objects = request
-            .patches
-            .iter()
-            .map(|&p| {
-                let patch = &catalog.patches[p as usize];
-                let package = &catalog.package_names[patch.package as usize];
-                let bytes = object_bytes(patch.download_mb, options.size_scale);
-                let path = match &options.mapping {
-                    None => object_path(&options.template, &patch.id, package, bytes)?,
-                    Some(mapping) => mapping
-                        .get(&patch.id)
-                        .cloned()
-                        .ok_or_else(|| format!("patch `{}` has no line in the mapping file", patch.id))?,
-                };
-                Ok(Object { patch: patch.id.clone(), path, bytes })
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        downloads.push(Download {
-            at: request.requested_at.since(first).0 as f64,
-            instance: request.instance,
-            objects,
-            predicted: request.finished_at.map(|f| f.since(request.requested_at).0 as f64),
-        });
+        }),
     }
-    let repo = &scenario.network.repositories[repository];
-    Ok(Plan {
-        scenario: scenario.name.clone(),
-        window: options.window.clone(),
-        execution,
-        repository: repo.name.clone(),
-        max_connections: repo.max_connections,
-        downloads,
-        downloads_in_execution: requests.len(),
-    })
+}
+
+/// The objects of one download: its patches, named by the mapping or the template.
+fn objects(result: &RunResult, request: &DownloadRequest, options: &PlanOptions) -> Result<Vec<Object>, String> {
+    let catalog = &result.world.catalogs[request.catalog as usize];
+    request
+        .patches
+        .iter()
+        .map(|&p| {
+            let patch = &catalog.patches[p as usize];
+            let package = &catalog.package_names[patch.package as usize];
+            let bytes = object_bytes(patch.download_mb, options.size_scale);
+            let path = match &options.mapping {
+                None => object_path(&options.template, &patch.id, package, bytes)?,
+                Some(mapping) => mapping
+                    .get(&patch.id)
+                    .cloned()
+                    .ok_or_else(|| format!("patch `{}` has no line in the mapping file", patch.id))?,
+            };
+            Ok(Object { patch: patch.id.clone(), path, bytes })
+        })
+        .collect()
 }
 
 fn choose_repository(

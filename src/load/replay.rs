@@ -123,97 +123,130 @@ pub async fn replay(
     options: &ReplayOptions,
     mut progress: impl FnMut(u64, u64, &Sample),
 ) -> Replay {
-    let live = Arc::new(Live::default());
-    let connections = Arc::new(Semaphore::new(options.max_connections.max(1) as usize));
-    let mut instances: HashMap<u32, Arc<Semaphore>> = HashMap::new();
     let (tx, mut rx) = mpsc::unbounded_channel::<Outcome>();
-    let mut tasks = JoinSet::new();
+    let mut dispatcher = Dispatcher::new(target, options, tx);
+    let start = dispatcher.start;
     let mut outcomes: Vec<Option<Outcome>> = vec![None; downloads.len()];
-    let start = Instant::now();
     let deadline = start + options.duration;
     let due = |d: &Download| start + Duration::from_secs_f64(d.at / options.speedup);
     let mut ticker = tokio::time::interval_at(start + options.interval, options.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
-    let (mut next, mut completed, mut errors, mut last_bytes, mut last_t) = (0usize, 0u64, 0u64, 0u64, 0.0f64);
+    let mut counts = Counts::default();
     let mut samples = Vec::new();
     let stop = loop {
-        if completed as usize == downloads.len() {
+        if counts.completed as usize == downloads.len() {
             break Stop::Completed;
         }
-        let next_at = downloads.get(next).map(due);
+        let next_at = downloads.get(counts.dispatched).map(due);
         tokio::select! {
             // Dispatch before bookkeeping: a burst of completions never delays a start.
             biased;
             _ = &mut interrupt => break Stop::Interrupted,
             _ = sleep_until(deadline) => break Stop::Duration,
             _ = sleep_until(next_at.unwrap_or(deadline)), if next_at.is_some() => {
-                let download = &downloads[next];
-                let instance = instances.entry(download.instance).or_insert_with(|| Arc::new(Semaphore::new(1))).clone();
-                let task = Task {
-                    index: next,
-                    scheduled: due(download).duration_since(start).as_secs_f64(),
-                    dispatched: start.elapsed().as_secs_f64(),
-                    start,
-                    download: download.clone(),
-                    target: target.clone(),
-                    live: live.clone(),
-                    options: options.clone(),
-                };
-                tasks.spawn(task.run(instance, connections.clone(), tx.clone()));
-                next += 1;
+                let download = &downloads[counts.dispatched];
+                let scheduled = due(download).duration_since(start).as_secs_f64();
+                dispatcher.spawn(counts.dispatched, scheduled, download);
+                counts.dispatched += 1;
             }
             Some(outcome) = rx.recv() => {
-                completed += 1;
-                errors += u64::from(outcome.error.is_some());
+                counts.completed += 1;
+                counts.errors += u64::from(outcome.error.is_some());
                 let index = outcome.index;
                 outcomes[index] = Some(outcome);
             }
             _ = ticker.tick() => {
-                let sample = sample(&live, start, next, completed, errors, &mut last_bytes, &mut last_t);
-                progress(completed, errors, &sample);
+                let sample = counts.sample(&dispatcher.live, start);
+                progress(counts.completed, counts.errors, &sample);
                 samples.push(sample);
             }
         }
     };
-    let final_sample = sample(&live, start, next, completed, errors, &mut last_bytes, &mut last_t);
-    progress(completed, errors, &final_sample);
-    samples.push(final_sample);
-    tasks.abort_all();
+    let last = counts.sample(&dispatcher.live, start);
+    progress(counts.completed, counts.errors, &last);
+    samples.push(last);
+    dispatcher.tasks.abort_all();
     Replay {
         stop,
         elapsed: start.elapsed().as_secs_f64(),
-        unfinished: next - completed as usize,
+        unfinished: counts.dispatched - counts.completed as usize,
         outcomes,
         samples,
-        bytes: live.bytes.load(Ordering::Relaxed),
+        bytes: dispatcher.live.bytes.load(Ordering::Relaxed),
     }
 }
 
-fn sample(
-    live: &Live,
+/// Starts downloads as tasks, with the caps they must wait for.
+struct Dispatcher {
     start: Instant,
+    target: Target,
+    options: ReplayOptions,
+    live: Arc<Live>,
+    connections: Arc<Semaphore>,
+    /// One permit per instance: its downloads run one at a time.
+    instances: HashMap<u32, Arc<Semaphore>>,
+    tx: mpsc::UnboundedSender<Outcome>,
+    tasks: JoinSet<()>,
+}
+
+impl Dispatcher {
+    fn new(target: &Target, options: &ReplayOptions, tx: mpsc::UnboundedSender<Outcome>) -> Dispatcher {
+        Dispatcher {
+            start: Instant::now(),
+            target: target.clone(),
+            options: options.clone(),
+            live: Arc::new(Live::default()),
+            connections: Arc::new(Semaphore::new(options.max_connections.max(1) as usize)),
+            instances: HashMap::new(),
+            tx,
+            tasks: JoinSet::new(),
+        }
+    }
+
+    fn spawn(&mut self, index: usize, scheduled: f64, download: &Download) {
+        let instance = self.instances.entry(download.instance).or_insert_with(|| Arc::new(Semaphore::new(1))).clone();
+        let task = Task {
+            index,
+            scheduled,
+            dispatched: self.start.elapsed().as_secs_f64(),
+            start: self.start,
+            download: download.clone(),
+            target: self.target.clone(),
+            live: self.live.clone(),
+            options: self.options.clone(),
+        };
+        self.tasks.spawn(task.run(instance, self.connections.clone(), self.tx.clone()));
+    }
+}
+
+/// What the replay loop counts, and where the last sample left off.
+#[derive(Default)]
+struct Counts {
     dispatched: usize,
     completed: u64,
     errors: u64,
-    last_bytes: &mut u64,
-    last_t: &mut f64,
-) -> Sample {
-    let t = start.elapsed().as_secs_f64();
-    let bytes = live.bytes.load(Ordering::Relaxed);
-    let span = (t - *last_t).max(1e-9);
-    let mbps = (bytes - *last_bytes) as f64 * 8.0 / 1e6 / span;
-    *last_bytes = bytes;
-    *last_t = t;
-    Sample {
-        t,
-        dispatched: dispatched as u64,
-        completed,
-        errors,
-        active: live.active.load(Ordering::Relaxed),
-        waiting: live.waiting.load(Ordering::Relaxed),
-        mbps,
+    last_bytes: u64,
+    last_t: f64,
+}
+
+impl Counts {
+    fn sample(&mut self, live: &Live, start: Instant) -> Sample {
+        let t = start.elapsed().as_secs_f64();
+        let bytes = live.bytes.load(Ordering::Relaxed);
+        let span = (t - self.last_t).max(1e-9);
+        let mbps = (bytes - self.last_bytes) as f64 * 8.0 / 1e6 / span;
+        (self.last_bytes, self.last_t) = (bytes, t);
+        Sample {
+            t,
+            dispatched: self.dispatched as u64,
+            completed: self.completed,
+            errors: self.errors,
+            active: live.active.load(Ordering::Relaxed),
+            waiting: live.waiting.load(Ordering::Relaxed),
+            mbps,
+        }
     }
 }
 
