@@ -291,6 +291,19 @@ fn errors_are_counted_by_kind() {
 }
 
 #[test]
+fn a_download_slower_than_the_timeout_is_a_timeout_error() {
+    let server = Server::start(ServerConfig { stall: Duration::from_secs(3), ..ServerConfig::default() });
+    let mut options = options(1.0, 2);
+    options.timeout = Duration::from_millis(400);
+    let replay = load::run_replay(&server.target(), &downloads(2, 0.0, 10), &options, |_, _, _| {}).unwrap();
+    assert_eq!(replay.stop, load::Stop::Completed);
+    for o in replay.outcomes.iter().flatten() {
+        assert_eq!(o.error, Some(FetchError::Timeout));
+        assert!((0.35..1.0).contains(&(o.done - o.connected.unwrap())), "abandoned after {} s", o.done);
+    }
+}
+
+#[test]
 fn the_replay_stops_at_its_duration_with_partial_results() {
     let server = Server::start(ServerConfig { stall: Duration::from_secs(5), ..ServerConfig::default() });
     let mut options = options(1.0, 10);
