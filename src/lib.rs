@@ -6,6 +6,7 @@
 //! [`run::RunResult`] with [`report::write_results`]. See ARCHITECTURE.md for the map.
 
 pub mod baseline;
+pub mod bench;
 pub mod bitset;
 pub mod catalog;
 pub mod compliance;

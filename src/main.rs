@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success; 1 a failure of the run itself (for example a write error after
 //! validation); 2 invalid input: a scenario that does not validate, an argument that does
-//! not parse, an output directory that is not empty (without `--force`) or not writable.
+//! not parse, an output directory that is not empty (without `--force`) or not writable,
+//! a directory given to `report` that is not a complete results directory of this format.
 //! stdout carries the results (tables, JSON, schedule instants); messages go to stderr.
 
 use std::io::{IsTerminal, Write};
@@ -13,7 +14,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use patchfleet::report::{WriteError, summary_table, write_results};
+use patchfleet::report::{ReportError, WriteError, summary_table, write_results};
 use patchfleet::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
 use patchfleet::schedule::{ScheduleExpr, WindowSchedule, format_utc, parse_instant};
 
@@ -46,6 +47,11 @@ enum Command {
         /// depend on it.
         #[arg(long)]
         threads: Option<usize>,
+    },
+    /// Write report.html for an existing results directory (every `run` also writes it).
+    Report {
+        /// A results directory written by `patchfleet run`.
+        dir: PathBuf,
     },
     /// Check scenario files and report every problem with its location.
     Validate {
@@ -239,6 +245,7 @@ fn main() -> ExitCode {
         Command::Run { scenario, seed, out, force, quiet, threads } => {
             run(scenario.as_deref(), seed, out, force, quiet, threads)
         }
+        Command::Report { dir } => report(&dir),
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Scenario { command: ScenarioCommand::Show { scenario } } => show(scenario.as_deref()),
         Command::Baseline { command: BaselineCommand::Explain { name, scenario, at, patches, seed, json } } => {
@@ -346,7 +353,16 @@ fn run(
     })?;
     let mut stdout = std::io::stdout().lock();
     let table = summary_table(&scenario, &result);
-    let _ = writeln!(stdout, "{table}results: {}", dir.display());
+    let _ = writeln!(stdout, "{table}results: {}  (report: {})", dir.display(), dir.join("report.html").display());
+    Ok(())
+}
+
+fn report(dir: &Path) -> Result<(), Failure> {
+    patchfleet::report::write_report(dir).map_err(|error| match error {
+        ReportError::Write { .. } => Failure { code: 1, message: error.to_string() },
+        _ => Failure::input(error.to_string()),
+    })?;
+    println!("{}", dir.join("report.html").display());
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use crate::compliance::GroupCounters;
 use crate::engine::RunOutcome;
 use crate::metrics::CoreMetrics;
 use crate::scenario::Scenario;
-use crate::sim::{ExecutionRecord, PatchProgress, Sim, World};
+use crate::sim::{ExecutionRecord, GroupSpread, PatchProgress, Sim, World};
 use crate::time::SimTime;
 
 /// Everything a finished run hands to the reports.
@@ -18,6 +18,8 @@ pub struct RunResult {
     pub exposure: Vec<Histogram<u64>>,
     pub exposed_at_end: Vec<u64>,
     pub progress: Vec<Vec<PatchProgress>>,
+    /// Per patch group, how far each patch spread (time-to-X% metrics).
+    pub spread: GroupSpread,
     pub window_records: Vec<ExecutionRecord>,
     /// Executions of rate-controlled or Install associations.
     pub association_records: Vec<ExecutionRecord>,
@@ -87,6 +89,7 @@ fn run_with(
         exposure: sim.exposure,
         exposed_at_end: sim.exposed_at_end,
         progress: sim.progress,
+        spread: sim.spread,
         window_records: sim.executions.window_records,
         association_records: sim.executions.association_records,
         remediation_records: sim.executions.remediation_records,

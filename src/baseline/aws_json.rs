@@ -101,9 +101,20 @@ const FILTER_FIELDS: &[&str] = &["Key", "Values"];
 /// `AvailableSecurityUpdatesComplianceStatus` COMPLIANT); `null` counts as absent. Numbers and
 /// booleans may be written as JSON strings (`"7"`, `"true"`), as CloudFormation allows.
 /// Every error names the JSON path of the offending value.
+///
+/// The document may be JSON or YAML (CloudFormation templates are mostly YAML; its short
+/// forms such as `!Ref` read as the JSON forms of intrinsic functions). Text that starts
+/// with `{` is read as JSON, anything else as YAML.
 pub fn parse_baseline_document(text: &str) -> Result<ImportedBaseline, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let document: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    if text.trim().is_empty() {
+        return Err("the file is empty: expected a JSON or YAML patch baseline".into());
+    }
+    let document: Value = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?
+    } else {
+        super::aws_yaml::parse(text)?
+    };
     let Value::Object(root) = &document else {
         return Err(at(&Path::root(), format!("the document is {}, expected a JSON object", kind(&document))));
     };
@@ -120,7 +131,7 @@ pub fn parse_baseline_document(text: &str) -> Result<ImportedBaseline, String> {
 ///
 /// Windows-only fields (`AvailableSecurityUpdatesComplianceStatus`) are written only for
 /// WINDOWS and Linux-only fields (`ApprovedPatchesEnableNonSecurity`, a rule's
-/// `EnableNonSecurity`) only for the other systems. A rule on Debian/Ubuntu/Raspbian without a
+/// `EnableNonSecurity`) only for Linux, neither Windows nor macOS. A rule on Debian/Ubuntu/Raspbian without a
 /// delay has neither `ApproveAfterDays` nor `ApproveUntilDate`, because AWS supports neither
 /// there. Object keys come out in serde_json's map order; filters and lists keep the order of
 /// `def`.
@@ -139,7 +150,7 @@ pub fn create_patch_baseline_request(def: &BaselineDef) -> Value {
     out.insert("ApprovalRules".into(), json!({ "PatchRules": rules }));
     out.insert("ApprovedPatches".into(), json!(def.approved_patches));
     out.insert("ApprovedPatchesComplianceLevel".into(), json!(def.approved_patches_compliance_level.as_str()));
-    if !windows {
+    if is_linux(def.os) {
         out.insert("ApprovedPatchesEnableNonSecurity".into(), json!(def.approved_patches_enable_non_security));
     }
     out.insert("RejectedPatches".into(), json!(def.rejected_patches));
@@ -174,10 +185,14 @@ fn rule_json(rule: &RuleDef, os: Os) -> Value {
             out.insert("ApproveUntilDate".into(), json!(utc_date(day.0)));
         }
     }
-    if os.family() != Family::Windows {
+    if is_linux(os) {
         out.insert("EnableNonSecurity".into(), json!(rule.enable_non_security));
     }
     Value::Object(out)
+}
+
+fn is_linux(os: Os) -> bool {
+    !matches!(os.family(), Family::Windows | Family::MacOs)
 }
 
 fn rejected_action_str(action: RejectedAction) -> &'static str {

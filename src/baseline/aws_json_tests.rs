@@ -366,7 +366,9 @@ fn malformed_json_reports_line_and_column() {
     assert!(message.starts_with("invalid JSON: "), "{message}");
     assert!(message.contains("line 4 column 1"), "{message}");
     let message = parse_baseline_document("").unwrap_err();
-    assert!(message.contains("line 1 column 0"), "{message}");
+    assert!(message.contains("the file is empty"), "{message}");
+    let message = parse_baseline_document("Name: [x\n").unwrap_err();
+    assert!(message.starts_with("invalid YAML: ") && message.contains("line"), "{message}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 //! approved bitsets that scans evaluate against.
 
 pub mod aws_json;
+mod aws_yaml;
 mod compile;
 mod def;
 pub mod explain;

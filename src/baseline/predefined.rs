@@ -75,7 +75,7 @@ pub fn by_name(name: &str) -> Option<BaselineDef> {
             // Section 2: the OS rule keeps its classifications and severities, and a second
             // rule approves every Microsoft application update (PATCH_SET=APPLICATION).
             let mut rules = windows_os();
-            rules.push(rule(&[(PatchSet, &["APPLICATION"]), (Classification, &["*"])], 7, false));
+            rules.push(rule(&[(Classification, &["*"]), (PatchSet, &["APPLICATION"])], 7, false));
             def(name, Os::Windows, rules)
         }
         "AWS-AmazonLinuxDefaultPatchBaseline" => {
@@ -111,7 +111,8 @@ pub fn by_name(name: &str) -> Option<BaselineDef> {
         "AWS-UbuntuDefaultPatchBaseline" => def(name, Os::Ubuntu, apt()),
         "AWS-DebianDefaultPatchBaseline" => def(name, Os::Debian, apt()),
         "AWS-DefaultRaspbianPatchBaseline" => def(name, Os::Raspbian, apt()),
-        "AWS-MacOSDefaultPatchBaseline" => def(name, Os::MacOs, vec![rule(&[(Classification, &["*"])], 0, true)]),
+        // EnableNonSecurity is a Linux field; on macOS every classification is a source.
+        "AWS-MacOSDefaultPatchBaseline" => def(name, Os::MacOs, vec![rule(&[(Classification, &["*"])], 0, false)]),
         _ => return None,
     };
     Some(found)

@@ -36,6 +36,7 @@ pub fn write_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::R
     write_repositories(dir, result)?;
     write_asgs(dir, result)?;
     write_patches(dir, scenario, result)?;
+    write_exposure(dir, result)?;
     write_instance_states(dir, scenario, result)?;
     write_instance_patches(dir, result)?;
     super::table::write_perf(dir, scenario, result)?;
@@ -174,6 +175,7 @@ fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Res
             "applicable_instances",
             "initially_installed",
             "installed_at_end",
+            "share_at_start_pct",
             "hours_to_50pct",
             "hours_to_90pct",
             "hours_to_100pct",
@@ -191,10 +193,19 @@ fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Res
                 })
                 .collect();
             let progress = &result.progress[c][p];
+            // Hours from the release to the level; empty if never reached, or if the level
+            // was already reached when the run started (that is not time since release).
             let hours_to = |slot: usize| {
                 progress.reached[slot]
+                    .filter(|t| *t > scenario.start)
                     .map(|t| format!("{:.2}", t.since(patch.released).as_hours_f64().max(0.0)))
                     .unwrap_or_default()
+            };
+            let applicable = world.applicable_instances[c][p];
+            let at_start = if applicable == 0 {
+                String::new()
+            } else {
+                format!("{:.1}", world.initially_installed[c][p] as f64 * 100.0 / applicable as f64)
             };
             let severity = patch.properties.severity.clone().or(patch.properties.priority.clone()).unwrap_or_default();
             writer
@@ -212,11 +223,31 @@ fn write_patches(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Res
                     &world.applicable_instances[c][p].to_string(),
                     &world.initially_installed[c][p].to_string(),
                     &progress.installed.to_string(),
+                    &at_start,
                     &hours_to(0),
                     &hours_to(1),
                     &hours_to(2),
                 ])
                 .map_err(csv_error)?;
+        }
+    }
+    writer.flush()
+}
+
+/// `exposure.csv`: the exposure distribution of each patch group at every percentile (and
+/// 99.9), in seconds, for the report's chart.
+fn write_exposure(dir: &Path, result: &RunResult) -> io::Result<()> {
+    let mut writer = csv::Writer::from_path(dir.join("exposure.csv")).map_err(csv_error)?;
+    writer.write_record(["patch_group", "quantile", "seconds"]).map_err(csv_error)?;
+    let quantiles: Vec<f64> = (0..=100).map(|p| p as f64 / 100.0).chain([0.999]).collect();
+    for (group, histogram) in result.world.report_groups.iter().zip(&result.exposure) {
+        if histogram.is_empty() {
+            continue;
+        }
+        let mut rows: Vec<(f64, u64)> = quantiles.iter().map(|&q| (q, histogram.value_at_quantile(q))).collect();
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (q, seconds) in rows {
+            writer.write_record([group.as_str(), &format!("{q}"), &seconds.to_string()]).map_err(csv_error)?;
         }
     }
     writer.flush()

@@ -2,14 +2,20 @@
 //!
 //! Files (see README.md, "Results"):
 //! `summary.json`, `compliance.csv`, `windows.csv`, `patches.csv`,
-//! `instance_patch_states.jsonl` (all deterministic), and `perf.json` (wall-clock figures,
-//! kept apart because they differ from run to run).
+//! `instance_patch_states.jsonl`, `exposure.csv`, `report.html` (all deterministic), and
+//! `perf.json` (wall-clock figures, kept apart because they differ from run to run).
+//! `report.html` is generated from the other files (`html/`), so `patchfleet report DIR`
+//! remakes it for an existing directory.
 //!
 //! The directory is written to a temporary sibling and renamed into place, so it is either
 //! complete or absent; an existing directory is replaced only with `force`, and only once
 //! the new one is complete.
 
+mod figures;
 mod files;
+mod html;
+pub mod metrics;
+mod sparkline;
 mod summary;
 mod table;
 
@@ -18,7 +24,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use files::{baseline_id, write_files};
-pub use summary::{Summary, summarize};
+pub use html::{ReportError, write_report};
+pub use summary::{RESULTS_FORMAT, Summary, summarize};
 pub use table::summary_table;
 
 use crate::run::RunResult;
@@ -68,6 +75,11 @@ pub fn write_results(dir: &Path, force: bool, scenario: &Scenario, result: &RunR
     if let Err(source) = write_files(&staging, scenario, result) {
         let _ = fs::remove_dir_all(&staging);
         return Err(WriteError::Io { path: dir.to_path_buf(), source });
+    }
+    // From the files just written, as `patchfleet report DIR` does.
+    if let Err(error) = write_report(&staging) {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(WriteError::Io { path: dir.to_path_buf(), source: io::Error::other(error.to_string()) });
     }
     if dir.exists() {
         // Replace only now that the new results are complete.

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::summary::summarize;
+use super::figures::View;
+use super::sparkline::sparkline;
+use super::summary::{Summary, summarize};
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 
@@ -81,15 +83,17 @@ pub fn write_perf(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Re
     file.write_all(b"\n")
 }
 
-fn percent(share: Option<f64>) -> String {
-    share.map_or("-".to_string(), |s| format!("{:.1}%", s * 100.0))
+fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
 }
 
-fn hours(value: Option<f64>) -> String {
-    match value {
+/// A duration in seconds as minutes, hours or days; `-` when absent.
+fn duration(seconds: Option<u64>) -> String {
+    match seconds {
         None => "-".to_string(),
-        Some(h) if h >= 48.0 => format!("{:.1}d", h / 24.0),
-        Some(h) => format!("{h:.1}h"),
+        Some(s) if s >= 2 * 86_400 => format!("{:.1}d", s as f64 / 86_400.0),
+        Some(s) if s >= 3_600 => format!("{:.1}h", s as f64 / 3_600.0),
+        Some(s) => format!("{}m", s.div_ceil(60)),
     }
 }
 
@@ -131,47 +135,12 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
         summary.horizon,
         summary.stop_reason
     );
-    let _ = writeln!(out);
     let width = summary.patch_groups.iter().map(|g| g.patch_group.chars().count()).max().unwrap_or(0).max(11);
-    let _ = writeln!(
-        out,
-        "{:<width$}  {:>9}  {:>8}  {:>8}  {:>8}  {:>9}  {:>9}  {:>12}",
-        "PATCH GROUP", "INSTANCES", "DAY 7", "DAY 14", "END", "EXPO p50", "EXPO p95", "OPEN AT END"
-    );
-    for group in &summary.patch_groups {
-        let _ = writeln!(
-            out,
-            "{:<width$}  {:>9}  {:>8}  {:>8}  {:>8}  {:>9}  {:>9}  {:>12}",
-            group.patch_group,
-            thousands(group.instances),
-            percent(group.compliant_share_day_7),
-            percent(group.compliant_share_day_14),
-            percent(Some(group.compliant_share_end)),
-            hours(group.exposure_hours_p50),
-            hours(group.exposure_hours_p95),
-            thousands(group.exposed_at_end),
-        );
-    }
-    let _ = writeln!(out, "  DAY 7/14/END: compliant share as reported. EXPO: release to effective install over");
-    let _ = writeln!(out, "  approved applicable patches; open pairs count at the horizon (lower bounds).");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "WINDOW EXECUTIONS");
-    let width = summary.window_executions.keys().map(|w| w.chars().count()).max().unwrap_or(0).max(width);
-    for (window, statuses) in &summary.window_executions {
-        let total: u64 = statuses.values().sum();
-        let parts: Vec<String> = statuses.iter().map(|(s, n)| format!("{n} {s}")).collect();
-        let detail = if parts.is_empty() { "none".to_string() } else { parts.join(", ") };
-        let usage = summary
-            .windows
-            .iter()
-            .find(|w| &w.window == window)
-            .map(|w| {
-                let used = w.mean_utilisation.map_or("-".to_string(), |u| format!("{:.0}%", u * 100.0));
-                format!("  used {used}, skipped {}", thousands(w.targets_skipped))
-            })
-            .unwrap_or_default();
-        let _ = writeln!(out, "  {window:<width$}  {total:>4} executions: {detail}{usage}");
-    }
+    let width = summary.windows.iter().map(|w| w.window.chars().count()).fold(width, usize::max);
+    compliance_block(&mut out, &summary, result, width);
+    time_to_block(&mut out, &summary, width);
+    exposure_block(&mut out, &summary, width);
+    windows_block(&mut out, &summary, width);
     if !summary.alarms.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "ALARMS AND REMEDIATIONS");
@@ -198,7 +167,7 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
             let seconds = |v: Option<u64>| v.map_or("-".to_string(), |s| format!("{s}s"));
             let _ = writeln!(
                 out,
-                "  {:<width$}  {:>9} downloads  p50 {}  p90 {}  p99 {}  max {}  peak {} active, {} queued",
+                "  {:<width$}  {:>9} downloads  p50 {}  p90 {}  p99 {}  max {}  peak {} active, {} queued, {:.0} Mbit/s",
                 r.repository,
                 thousands(r.downloads),
                 seconds(r.latency_seconds_p50),
@@ -207,8 +176,11 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
                 seconds(r.latency_seconds_max),
                 r.peak_active_downloads,
                 r.peak_queued_downloads,
+                r.peak_throughput_mbps,
             );
         }
+        let _ = writeln!(out, "  Latency from request to end of download; peaks: most downloads active and queued at");
+        let _ = writeln!(out, "  once, and the highest mean throughput over one sample interval.");
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "PERFORMANCE (wall clock, {} threads; not part of the deterministic results)", perf.threads);
@@ -241,6 +213,138 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
         perf.peak_rss_mib.map_or(String::new(), |m| format!("  peak RSS {m} MiB"))
     );
     out
+}
+
+fn compliance_block(out: &mut String, summary: &Summary, result: &RunResult, width: usize) {
+    let target = format!("≥{:.0}%", summary.compliance_target * 100.0);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:<8}  {:>9}  {:>7}  {:>7}  {:>7}  {:>7}  OVER THE RUN",
+        "PATCH GROUP", "VIEW", "INSTANCES", "MEAN", target, "END", "MIN"
+    );
+    for (index, group) in summary.patch_groups.iter().enumerate() {
+        for (view, figures) in [(View::Reported, &group.reported), (View::True, &group.truth)] {
+            let series: Vec<f64> = result.samples.iter().map(|(_, c)| view.share(&c[index])).collect();
+            let (name, instances, label) = match view {
+                View::Reported => (group.patch_group.as_str(), thousands(group.instances), "reported"),
+                View::True => ("", String::new(), "true"),
+            };
+            let _ = writeln!(
+                out,
+                "{name:<width$}  {label:<8}  {instances:>9}  {:>7}  {:>7}  {:>7}  {:>7}  {}",
+                percent(figures.time_weighted_share),
+                percent(figures.time_above_target),
+                percent(figures.end),
+                percent(figures.min),
+                sparkline(&series, 32),
+            );
+        }
+    }
+    let _ = writeln!(out, "  reported: as Patch Manager shows it (unreported instances count as non-compliant);");
+    let _ = writeln!(out, "  true: no approved applicable patch missing and no reboot pending, whatever was reported.");
+    let _ = writeln!(out, "  MEAN: compliant share averaged over time. {target}: share of time at or above the target");
+    let _ = writeln!(out, "  (scenario compliance_target). END: at the end. MIN: lowest sample (reported: once every");
+    let _ = writeln!(out, "  instance has reported). OVER THE RUN: compliant share from start to end, ▁ 0% to █ 100%.");
+}
+
+fn time_to_block(out: &mut String, summary: &Summary, width: usize) {
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:<8}  {:>7}  {:>18}  {:>18}  {:>18}  {:>18}",
+        "TIME TO", "VIEW", "PATCHES", "50%: p50 p90 max", "90%: p50 p90 max", "95%: p50 p90 max", "100%: p50 p90 max"
+    );
+    for group in &summary.patch_groups {
+        for (label, figures) in [("reported", &group.reported), ("true", &group.truth)] {
+            let name = if label == "reported" { group.patch_group.as_str() } else { "" };
+            let patches = figures.time_to.first().map_or(0, |t| t.patches);
+            let cells: Vec<String> = figures
+                .time_to
+                .iter()
+                .map(|t| {
+                    let cell =
+                        |v: Option<u64>| if t.patches > 0 && v.is_none() { "n/r".to_string() } else { duration(v) };
+                    format!("{} {} {}", cell(t.p50_seconds), cell(t.p90_seconds), cell(t.max_seconds))
+                })
+                .collect();
+            let _ = write!(out, "{name:<width$}  {label:<8}  {:>7}", thousands(patches));
+            for cell in cells {
+                let _ = write!(out, "  {cell:>18}");
+            }
+            let _ = writeln!(out);
+        }
+    }
+    let _ = writeln!(out, "  Time from each patch's release until that share of the group's applicable instances had");
+    let _ = writeln!(
+        out,
+        "  it (reported: installed, pending reboot included; true: in effect), p50, p90 and max over the"
+    );
+    let _ = writeln!(out, "  patches released in the run and approved for the group. n/r: not reached; patches that");
+    let _ = writeln!(out, "  never reach a level count as slowest, so a quantile among them is n/r.");
+}
+
+fn exposure_block(out: &mut String, summary: &Summary, width: usize) {
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>10}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>12}",
+        "EXPOSURE", "PAIRS", "p50", "p90", "p95", "p99", "max", "OPEN AT END"
+    );
+    for group in &summary.patch_groups {
+        let e = &group.exposure;
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>10}  {:>7}  {:>7}  {:>7}  {:>7}  {:>7}  {:>12}",
+            group.patch_group,
+            thousands(e.pairs),
+            duration(e.p50_seconds),
+            duration(e.p90_seconds),
+            duration(e.p95_seconds),
+            duration(e.p99_seconds),
+            duration(e.max_seconds),
+            thousands(e.open_at_end),
+        );
+    }
+    let _ = writeln!(out, "  Release to effective install over (instance, approved applicable patch) pairs; pairs");
+    let _ = writeln!(out, "  still open count at the end (OPEN AT END), so with open pairs these are lower bounds.");
+}
+
+/// Invocation outcomes in the order they are read: done, then the ways of not being done.
+const OUTCOME_ORDER: [&str; 7] =
+    ["succeeded", "failed", "delivery_timed_out", "timed_out", "undeliverable", "cancelled", "skipped"];
+
+fn windows_block(out: &mut String, summary: &Summary, width: usize) {
+    let _ = writeln!(out);
+    let _ = writeln!(out, "WINDOWS");
+    for w in &summary.windows {
+        let statuses: Vec<String> = w.status.iter().filter(|(_, n)| **n > 0).map(|(s, n)| format!("{n} {s}")).collect();
+        let statuses = if statuses.is_empty() { "none".to_string() } else { statuses.join(", ") };
+        let order = |o: &str| OUTCOME_ORDER.iter().position(|x| *x == o).unwrap_or(OUTCOME_ORDER.len());
+        let mut outcomes: Vec<(&String, &u64)> = w.invocations.iter().collect();
+        outcomes.sort_by_key(|(o, _)| order(o));
+        let outcomes: Vec<String> = outcomes.iter().map(|(o, n)| format!("{} {o}", thousands(**n))).collect();
+        let _ = writeln!(out, "  {:<width$}  {} executions: {statuses}", w.window, w.executions);
+        let _ = writeln!(out, "  {:<width$}  invocations: {}", "", outcomes.join(", "));
+        let causes: Vec<String> =
+            w.causes.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{} {c}", thousands(*n))).collect();
+        if !causes.is_empty() {
+            let _ = writeln!(out, "  {:<width$}  failed or timed out by cause: {}", "", causes.join(", "));
+        }
+        let _ = writeln!(
+            out,
+            "  {:<width$}  ran p50 {}, max {} of {}; {} overran; {} targets skipped at the cutoff",
+            "",
+            duration(w.run_seconds_p50),
+            duration(w.run_seconds_max),
+            duration(Some(w.duration_seconds.max(0) as u64)),
+            w.overran,
+            thousands(w.targets_skipped)
+        );
+    }
+    let _ = writeln!(out, "  Executions by status; invocations by outcome over all executions, and why they failed or");
+    let _ = writeln!(out, "  timed out; ran: start to end of finished executions against the window's duration;");
+    let _ = writeln!(out, "  overran: ran past it.");
 }
 
 #[cfg(test)]

@@ -101,6 +101,12 @@ impl Scenario {
         self.start + self.horizon
     }
 
+    /// `[scenario] compliance_target`: the compliant share reports measure time above
+    /// (default 0.95; its range is checked when the file is read).
+    pub fn compliance_target(&self) -> f64 {
+        self.effective.scenario.compliance_target.0
+    }
+
     /// The baseline that applies to an instance of `os` in patch group `group`: the group's
     /// baseline for that OS if registered (R1), else the OS default (R2, R3, R4).
     pub fn resolve_baseline(&self, group: Option<&str>, os: Os) -> usize {

@@ -62,6 +62,9 @@ pub struct ScenarioMeta {
     /// A run stops after this many events even before the horizon.
     #[serde(default = "default_max_events")]
     pub max_events: u64,
+    /// The compliant share the reports measure time above (`time_above_target`).
+    #[serde(default)]
+    pub compliance_target: Target,
 }
 
 fn default_sample_interval() -> Duration {
@@ -754,6 +757,35 @@ impl<'de> Deserialize<'de> for Duration {
 impl Serialize for Duration {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.0.to_string())
+    }
+}
+
+/// A share above 0 and at most 1 (`0.95`), checked when it is read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Target(pub f64);
+
+impl Default for Target {
+    fn default() -> Self {
+        Target(0.95)
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = f64::deserialize(deserializer)?;
+        if value.is_finite() && value > 0.0 && value <= 1.0 {
+            Ok(Target(value))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "compliance_target {value} must be a share above 0 and at most 1, such as 0.95"
+            )))
+        }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.0)
     }
 }
 

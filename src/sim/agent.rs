@@ -341,10 +341,11 @@ impl Sim<'_> {
         let catalog = &self.world.catalogs[catalog_index];
         let ever = &self.world.approved_before_end[baseline];
         let histogram = &mut self.exposure[report_group];
-        let mut record = |patch: u32| {
+        let mut record = |spread: &mut super::GroupSpread, patch: u32| {
             if ever.contains(patch as usize) {
                 let released = catalog.patches[patch as usize].released;
                 histogram.saturating_record(now.since(released).0.max(0) as u64);
+                spread.effective(report_group, catalog_index, patch as usize, now);
             }
         };
         if let Some(listed) = self.world.listed.get_mut(&instance) {
@@ -355,10 +356,11 @@ impl Sim<'_> {
             for &patch in &plan.newly_installed {
                 instances.installed[index].insert(patch as usize);
                 if !catalog.patches[patch as usize].reboot_required {
-                    record(patch);
+                    record(&mut self.spread, patch);
                 }
                 let progress = &mut self.progress[catalog_index][patch as usize];
                 progress.installed += 1;
+                self.spread.installed(report_group, catalog_index, patch as usize, now);
                 check_thresholds(progress, self.world.applicable_instances[catalog_index][patch as usize], now);
             }
             let pending = &mut instances.pending_reboot[index];
@@ -375,7 +377,7 @@ impl Sim<'_> {
             if plan.rebooted {
                 for &patch in &instances.pending_reboot[index] {
                     if catalog.patches[patch as usize].reboot_required {
-                        record(patch);
+                        record(&mut self.spread, patch);
                     }
                 }
                 instances.pending_reboot[index].clear();
@@ -384,10 +386,11 @@ impl Sim<'_> {
                 instances.installed[index].insert(patch as usize);
                 let needs_reboot = catalog.patches[patch as usize].reboot_required;
                 if plan.rebooted || !needs_reboot {
-                    record(patch);
+                    record(&mut self.spread, patch);
                 }
                 let progress = &mut self.progress[catalog_index][patch as usize];
                 progress.installed += 1;
+                self.spread.installed(report_group, catalog_index, patch as usize, now);
                 check_thresholds(progress, self.world.applicable_instances[catalog_index][patch as usize], now);
             }
             if plan.reboot_option == crate::compliance::RebootOption::NoReboot {

@@ -8,6 +8,7 @@
 mod agent;
 mod asg;
 pub mod downloads;
+mod spread;
 mod windows;
 pub mod world;
 
@@ -24,6 +25,7 @@ use crate::window::Target;
 pub use agent::PendingOperation;
 pub use asg::{AsgSample, AsgState};
 pub use downloads::{DownloadLog, DownloadRequest};
+pub use spread::{GroupSpread, PatchSpread, SPREAD_LEVELS};
 pub use windows::{Execution, ExecutionRecord, Executions, InvocationRecord, Owner};
 pub use world::World;
 
@@ -125,6 +127,8 @@ pub struct Sim<'s> {
     /// the horizon by [`Sim::finish`]).
     pub exposed_at_end: Vec<u64>,
     pub progress: Vec<Vec<PatchProgress>>,
+    /// Per patch group, how far each patch has spread (time-to-X% metrics).
+    pub spread: GroupSpread,
     pub executions: Executions,
     /// The invocation occupying each instance, if any.
     pub inflight: Vec<Option<windows::Invocation>>,
@@ -198,6 +202,7 @@ impl<'s> Sim<'s> {
             })
             .collect();
         let instances = world.instances.len();
+        let spread = GroupSpread::build(&world, scenario.start, scenario.end());
         let mut sim = Sim {
             scenario,
             seed,
@@ -207,6 +212,7 @@ impl<'s> Sim<'s> {
             exposure: (0..groups).map(|_| exposure_histogram()).collect(),
             exposed_at_end: vec![0; groups],
             progress,
+            spread,
             executions: Executions {
                 current_window: vec![None; scenario.windows.len()],
                 current_association: vec![None; scenario.associations.len()],
@@ -249,22 +255,11 @@ impl<'s> Sim<'s> {
 
     fn schedule_initial(&mut self, scheduler: &mut Scheduler<Event>) {
         let start = self.scenario.start;
-        // Samples at every interval from the start, plus days 7 and 14 for the summary.
-        let mut sample_times: Vec<SimTime> = Vec::new();
+        // Samples at every interval from the start.
         let mut t = start;
         while t < self.end {
-            sample_times.push(t);
+            scheduler.schedule(t, Event::Sample);
             t = t + self.scenario.sample_interval;
-        }
-        for day in [7, 14] {
-            let at = start + SimDuration::days(day);
-            if at < self.end && !sample_times.contains(&at) {
-                sample_times.push(at);
-            }
-        }
-        sample_times.sort();
-        for at in sample_times {
-            scheduler.schedule(at, Event::Sample);
         }
         // Cuts of links to repositories: downloads across them fail.
         for (at, location, destination) in self.links.cuts() {

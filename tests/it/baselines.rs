@@ -34,7 +34,15 @@ packages = 1
 #[test]
 fn an_exported_baseline_imports_back_unchanged() {
     let default = load_default();
-    for name in ["al2023-production", "windows-production", "ubuntu-security", "AWS-DefaultPatchBaseline"] {
+    // Every predefined baseline exports and imports back under a new name (`AWS-` names
+    // stay reserved), and so do the default scenario's own.
+    let predefined = patchfleet::catalog::os_list().map(patchfleet::baseline::predefined::default_name);
+    let names: Vec<&str> = ["al2023-production", "windows-production", "ubuntu-security"]
+        .into_iter()
+        .chain(predefined)
+        .chain(["AWS-WindowsPredefinedPatchBaseline-OS", "AWS-WindowsPredefinedPatchBaseline-OS-Applications"])
+        .collect();
+    for name in names {
         let output = run(&["baseline", "export", name]);
         assert!(output.status.success(), "{name}: {}", text(&output.stderr));
         let exported = text(&output.stdout);
@@ -94,6 +102,44 @@ fn a_cloudformation_resource_imports() {
     let scenario = load(temp.path().join("s.toml").to_str().unwrap(), &scenario_text).unwrap_or_else(|d| panic!("{d}"));
     let baseline = scenario.baselines.iter().find(|b| b.name == "al2023-cfn").unwrap();
     assert_eq!(baseline.rules[0].delay, patchfleet::baseline::ApprovalDelay::AfterDays(7));
+}
+
+/// The same resource as a CloudFormation YAML template, with a short-form intrinsic
+/// function where it does not matter (Outputs) and block scalars.
+#[test]
+fn a_cloudformation_yaml_template_imports_and_short_form_functions_are_named() {
+    let template = r#"AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Baseline:
+    Type: AWS::SSM::PatchBaseline
+    Properties:
+      Name: al2023-yaml
+      OperatingSystem: AMAZON_LINUX_2023
+      PatchGroups: [web, db]
+      ApprovalRules:
+        PatchRules:
+          - ApproveAfterDays: 7
+            ComplianceLevel: HIGH
+            PatchFilterGroup:
+              PatchFilters:
+                - Key: CLASSIFICATION
+                  Values: [Security]
+                - Key: SEVERITY
+                  Values:
+                    - Critical
+                    - Important
+"#;
+    let with_ref = template.replace("Name: al2023-yaml", "Name: !Ref BaselineName");
+    let temp = dir_with(&[("cfn.yaml", template), ("ref.yaml", &with_ref)]);
+    let scenario_text = format!("{MINIMAL}\n[[baseline]]\nimport = \"cfn.yaml\"\n");
+    let scenario = load(temp.path().join("s.toml").to_str().unwrap(), &scenario_text).unwrap_or_else(|d| panic!("{d}"));
+    let baseline = scenario.baselines.iter().find(|b| b.name == "al2023-yaml").unwrap();
+    assert_eq!(baseline.rules[0].delay, patchfleet::baseline::ApprovalDelay::AfterDays(7));
+    assert_eq!(baseline.rules[0].filters[1].1, ["Critical", "Important"]);
+    assert!(scenario.patch_groups.contains_key("web") && scenario.patch_groups.contains_key("db"));
+    let scenario_text = format!("{MINIMAL}\n[[baseline]]\nimport = \"ref.yaml\"\n");
+    let error = load(temp.path().join("s.toml").to_str().unwrap(), &scenario_text).unwrap_err().to_string();
+    assert!(error.contains("Ref"), "{error}");
 }
 
 #[test]

@@ -10,9 +10,18 @@ fn the_default_scenario_runs_and_writes_every_result_file() {
     let output = run(&["run", "--quiet", "--out", dir.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    for needle in
-        ["PATCH GROUP", "prod-web", "prod-db", "staging", "batch", "WINDOW EXECUTIONS", "PERFORMANCE", "p99.9"]
-    {
+    for needle in [
+        "PATCH GROUP",
+        "prod-web",
+        "prod-db",
+        "staging",
+        "batch",
+        "TIME TO",
+        "EXPOSURE",
+        "WINDOWS",
+        "PERFORMANCE",
+        "p99.9",
+    ] {
         assert!(stdout.contains(needle), "summary lacks {needle}:\n{stdout}");
     }
     for file in [
@@ -22,6 +31,8 @@ fn the_default_scenario_runs_and_writes_every_result_file() {
         "associations.csv",
         "patches.csv",
         "instance_patch_states.jsonl",
+        "exposure.csv",
+        "report.html",
         "perf.json",
     ] {
         assert!(dir.join(file).is_file(), "{file} missing");

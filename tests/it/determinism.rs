@@ -28,9 +28,11 @@ fn same_seed_gives_byte_identical_results_on_one_and_two_threads() {
             "asg.csv",
             "associations.csv",
             "compliance.csv",
+            "exposure.csv",
             "instance_patch_states.jsonl",
             "patches.csv",
             "remediations.csv",
+            "report.html",
             "repository.csv",
             "summary.json",
             "windows.csv"

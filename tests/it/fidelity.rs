@@ -299,3 +299,29 @@ initial_lag_spread = "40d"
     let (one_mix, _) = applicable_counts(1);
     assert_eq!(one_mix, 1);
 }
+
+/// patches.csv: a patch every instance already had when the run started reached its
+/// levels before the run, so its hours-to-level columns stay empty rather than reading as
+/// time since release; `share_at_start_pct` says how far it had spread.
+#[test]
+fn patches_already_installed_at_the_start_have_no_hours_to_level() {
+    let temp = tempfile::tempdir().unwrap();
+    let path = temp.path().join("s.toml");
+    std::fs::write(
+        &path,
+        fleet(4, "2026-02-21T00:00:00Z", "", "").replace("initial_lag = \"30d\"", "initial_lag = \"1d\""),
+    )
+    .unwrap();
+    let dir = temp.path().join("out");
+    let output = crate::support::run(&["run", "--quiet", path.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", crate::support::text(&output.stderr));
+    let mut reader = csv::Reader::from_path(dir.join("patches.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    for row in reader.records().map(Result::unwrap) {
+        assert_eq!(&row[column("share_at_start_pct")], "100.0", "{row:?}");
+        for level in ["hours_to_50pct", "hours_to_90pct", "hours_to_100pct"] {
+            assert_eq!(&row[column(level)], "", "{level} of {row:?}");
+        }
+    }
+}

@@ -143,11 +143,11 @@ fn patch_spread_and_final_states_match_the_hand_calculation() {
     let rows = csv_rows(&dir.join("patches.csv"));
     let spread = |id: &str| -> Vec<String> {
         let row = rows.iter().find(|r| r[1] == id).unwrap();
-        row[10..16].to_vec()
+        row[10..17].to_vec()
     };
-    assert_eq!(spread("ALAS2023-2026-0001"), ["10", "0", "10", "195.23", "195.35", "195.47"]);
-    assert_eq!(spread("ALAS2023-2026-0002"), ["0", "0", "0", "", "", ""]);
-    assert_eq!(spread("ALAS2023-2026-0003"), ["10", "0", "10", "63.23", "63.35", "63.47"]);
+    assert_eq!(spread("ALAS2023-2026-0001"), ["10", "0", "10", "0.0", "195.23", "195.35", "195.47"]);
+    assert_eq!(spread("ALAS2023-2026-0002"), ["0", "0", "0", "", "", "", ""]);
+    assert_eq!(spread("ALAS2023-2026-0003"), ["10", "0", "10", "0.0", "63.23", "63.35", "63.47"]);
 
     let states = std::fs::read_to_string(dir.join("instance_patch_states.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = states.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -169,11 +169,11 @@ fn patch_spread_and_final_states_match_the_hand_calculation() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     let group = &summary["patch_groups"][0];
     assert_eq!(group["patch_group"], "prod");
-    assert_eq!(group["exposure_pairs"], 20);
-    assert_eq!(group["exposed_at_end"], 0);
-    assert_eq!(group["compliant_share_day_7"], 1.0);
+    assert_eq!(group["exposure"]["pairs"], 20);
+    assert_eq!(group["exposure"]["open_at_end"], 0);
+    assert_eq!(group["reported"]["end"], 1.0);
     // HdrHistogram keeps three significant digits: 63.47 h within 0.1%.
-    let median = group["exposure_hours_p50"].as_f64().unwrap();
+    let median = group["exposure"]["p50_seconds"].as_f64().unwrap() / 3_600.0;
     assert!((median - 63.4667).abs() < 0.07, "median exposure {median}");
     assert_eq!(summary["stop_reason"], "horizon");
 }

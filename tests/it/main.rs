@@ -6,13 +6,16 @@
 //! - `fleet_dynamics`: partitions, repository capacity, instance faults.
 //! - `hand_calculated`: a ten-instance scenario whose results are worked out by hand.
 //! - `baselines`: export, import from AWS JSON and CloudFormation, explain.
+//! - `bench_gate`: the benchmark gate's verdicts against tightened, loose and foreign baselines.
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
 //! - `load`: `patchfleet load` against an in-process HTTP server with a bandwidth limit.
+//! - `report`: summary.json's metrics, `patchfleet report`, report.html in headless Chromium.
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
 
 mod aws_shapes;
 mod baselines;
+mod bench_gate;
 mod cli;
 mod determinism;
 mod fidelity;
@@ -20,5 +23,6 @@ mod fleet_dynamics;
 mod hand_calculated;
 mod load;
 mod patch_manager;
+mod report;
 mod support;
 mod windows;
