@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod compliance;
 pub mod engine;
 pub mod fleet;
+pub mod limits;
 pub mod load;
 pub mod metrics;
 pub mod network;

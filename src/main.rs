@@ -4,7 +4,9 @@
 //! validation); 2 invalid input: a scenario that does not validate, an argument that does
 //! not parse, an output directory that is not empty (without `--force`) or not writable,
 //! a directory given to `report` that is not a complete results directory of this format.
-//! stdout carries the results (tables, JSON, schedule instants); messages go to stderr.
+//! stdout carries the results (tables, JSON, schedule instants); messages go to stderr. A
+//! closed stdout or stderr (`patchfleet validate ... | head -1`) ends output quietly: every
+//! write ignores its error rather than panicking as `println!` would.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -14,7 +16,9 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use patchfleet::report::{ReportError, WriteError, summary_table, write_results};
+use patchfleet::limits::{MAX_SCHEDULE_COUNT, MAX_THREADS};
+use patchfleet::report::{ReportError, WriteError, Written, recover, summary_table, write_results};
+use patchfleet::scenario::estimate::{Budget, estimate};
 use patchfleet::scenario::{self, DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
 use patchfleet::schedule::{ScheduleExpr, WindowSchedule, format_utc, parse_instant};
 
@@ -43,10 +47,20 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
-        /// Worker threads for cohort evaluation (default: one per core). Results do not
-        /// depend on it.
+        /// Worker threads for cohort evaluation (default: one per core; at most 256).
+        /// Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
+        /// Budget for the estimated peak memory, e.g. `8GiB` (default 4GiB).
+        #[arg(long, value_parser = parse_bytes)]
+        max_memory: Option<u64>,
+        /// Budget for the estimated work in units (events plus instances visited), e.g.
+        /// `5e10` (default 1e10). The run also stops there if the estimate was low.
+        #[arg(long, value_parser = parse_count)]
+        max_work: Option<u64>,
+        /// Budget for the estimated size of the results directory, e.g. `10GiB` (default 4GiB).
+        #[arg(long, value_parser = parse_bytes)]
+        max_output: Option<u64>,
     },
     /// Write report.html for an existing results directory (every `run` also writes it).
     Report {
@@ -242,8 +256,14 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Run { scenario, seed, out, force, quiet, threads } => {
-            run(scenario.as_deref(), seed, out, force, quiet, threads)
+        Command::Run { scenario, seed, out, force, quiet, threads, max_memory, max_work, max_output } => {
+            let defaults = Budget::default();
+            let budget = Budget {
+                memory_bytes: max_memory.unwrap_or(defaults.memory_bytes),
+                work: max_work.unwrap_or(defaults.work),
+                output_bytes: max_output.unwrap_or(defaults.output_bytes),
+            };
+            run(scenario.as_deref(), seed, out, force, quiet, threads, budget)
         }
         Command::Report { dir } => report(&dir),
         Command::Validate { scenarios } => validate(&scenarios),
@@ -263,7 +283,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("{}", failure.message);
+            let _ = writeln!(std::io::stderr(), "{}", failure.message);
             ExitCode::from(failure.code)
         }
     }
@@ -271,12 +291,19 @@ fn main() -> ExitCode {
 
 /// Reads and validates a scenario, or the embedded default.
 fn load(path: Option<&Path>) -> Result<Scenario, Failure> {
+    load_text(path).map(|(scenario, _)| scenario)
+}
+
+/// Reads and validates a scenario, or the embedded default, and keeps its text (to locate
+/// what the estimate names).
+fn load_text(path: Option<&Path>) -> Result<(Scenario, String), Failure> {
     let (name, text) = match path {
         None => (DEFAULT_SCENARIO_NAME.to_string(), DEFAULT_SCENARIO.to_string()),
         Some(path) => {
             let name = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::input(format!("{name}: cannot read the scenario: {e}")))?;
+            let text = scenario::read_text(path).map_err(|error| {
+                Failure::input(format!("{}\nerror: {name} is not a valid scenario", error.located(&name)))
+            })?;
             (name, text)
         }
     };
@@ -289,9 +316,66 @@ fn load(path: Option<&Path>) -> Result<Scenario, Failure> {
     })?;
     // Legal but rarely meant: said on stderr, never an error.
     for warning in &scenario.warnings {
-        eprintln!("warning: {warning}");
+        let _ = writeln!(std::io::stderr(), "warning: {warning}");
     }
-    Ok(scenario)
+    Ok((scenario, text))
+}
+
+/// A byte count: digits (or a decimal such as `1.5`) with an optional binary unit `K`, `M`,
+/// `G`, `T` (`KiB`, `GB` and the like are read the same way).
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let scale: f64 = match unit.to_ascii_uppercase().trim_end_matches('B').trim_end_matches('I') {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("`{text}`: unknown unit `{unit}`; use K, M, G or T (binary), e.g. 8GiB")),
+    };
+    amount(text, number, scale)
+}
+
+/// A count: digits, underscores allowed, or a decimal with an exponent such as `5e10`.
+fn parse_count(text: &str) -> Result<u64, String> {
+    amount(text, &text.trim().replace('_', ""), 1.0)
+}
+
+fn amount(text: &str, number: &str, scale: f64) -> Result<u64, String> {
+    let value: f64 = number.trim().parse().map_err(|_| format!("`{text}` is not a number"))?;
+    let value = value * scale;
+    if !(value.is_finite() && (1.0..=u64::MAX as f64).contains(&value)) {
+        return Err(format!("`{text}` must be at least 1 and at most {}", u64::MAX));
+    }
+    Ok(value as u64)
+}
+
+/// Refuses a scenario whose estimate is over `budget`, naming what drives each excess and
+/// where it is written.
+fn check_budget(scenario: &Scenario, text: &str, budget: &Budget) -> Result<(), Failure> {
+    let estimate = estimate(scenario);
+    let over = estimate.over(budget);
+    if over.is_empty() {
+        return Ok(());
+    }
+    let name = &scenario.source_name;
+    let mut message = String::new();
+    for excess in &over {
+        message.push_str(&format!("{name}: {excess}\n"));
+        let total = excess.estimate.max(1) as f64;
+        for driver in &excess.drivers {
+            let place = match scenario::locate(text, &driver.path) {
+                Some((line, column)) if !driver.path.is_empty() => format!("{name}:{line}:{column}: {}: ", driver.path),
+                _ => format!("{name}: "),
+            };
+            let share = 100.0 * driver.amount / total;
+            message.push_str(&format!("  {place}{} ({share:.0}% of the estimate)\n", driver.what));
+        }
+    }
+    message.push_str(&format!("estimate:\n{estimate}\nerror: {name} is over its resource budget; nothing was run"));
+    Err(Failure::input(message))
 }
 
 fn progress_hidden(quiet: bool) -> bool {
@@ -305,12 +389,18 @@ fn run(
     force: bool,
     quiet: bool,
     threads: Option<usize>,
+    budget: Budget,
 ) -> Result<(), Failure> {
-    let scenario = load(path)?;
+    if let Some(threads) = threads
+        && !(1..=MAX_THREADS).contains(&threads)
+    {
+        return Err(Failure::input(format!(
+            "--threads {threads}: give 1 to {MAX_THREADS} threads (limits::MAX_THREADS); results do not depend on it"
+        )));
+    }
+    let (scenario, text) = load_text(path)?;
+    check_budget(&scenario, &text, &budget)?;
     if let Some(threads) = threads {
-        if threads == 0 {
-            return Err(Failure::input("--threads must be at least 1"));
-        }
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build_global()
@@ -318,6 +408,11 @@ fn run(
     }
     let seed = seed.unwrap_or(scenario.seed);
     let dir = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
+    // Leftovers of killed runs go first, so that the check below sees the directory as the
+    // last complete run left it.
+    let recovered =
+        recover(&dir).map_err(|e| Failure::input(format!("cannot clean up beside {}: {e}", dir.display())))?;
+    say_recovered(&recovered);
     // Refuse early, before minutes of simulation, if the directory would be refused later.
     if !force && std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
         return Err(Failure::input(format!(
@@ -340,17 +435,18 @@ fn run(
         bar
     };
     let clock_start = patchfleet::metrics::now_ns();
-    let result = patchfleet::run::run(&scenario, seed, |now, events| {
+    let result = patchfleet::run::run_within(&scenario, seed, budget.work, |now, events| {
         let elapsed = (patchfleet::metrics::now_ns() - clock_start) as f64 / 1e9;
         bar.set_position(now.since(start).as_secs().max(0) as u64);
         bar.set_message(format!("{}  {:.0} events/s", &now.to_rfc3339()[..16], events as f64 / elapsed.max(1e-9)));
     })
     .map_err(|message| Failure::input(format!("{}: {message}", scenario.source_name)))?;
     bar.finish_and_clear();
-    write_results(&dir, force, &scenario, &result).map_err(|error| match error {
+    let written = write_results(&dir, force, &scenario, &result).map_err(|error| match error {
         WriteError::NotEmpty(_) => Failure::input(error.to_string()),
         WriteError::Io { .. } => Failure::input(error.to_string()),
     })?;
+    say_recovered(&written);
     let mut stdout = std::io::stdout().lock();
     let table = summary_table(&scenario, &result);
     let _ = writeln!(stdout, "{table}results: {}  (report: {})", dir.display(), dir.join("report.html").display());
@@ -366,18 +462,35 @@ fn report(dir: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Tells what recovery did: leftovers of dead processes removed, a replacement undone.
+fn say_recovered(written: &Written) {
+    if let Some(restored) = &written.restored {
+        let _ = writeln!(std::io::stderr(), "restored {} from an interrupted replacement", restored.display());
+    }
+    for stale in &written.removed_stale {
+        let _ = writeln!(std::io::stderr(), "removed {}: left by a process that no longer exists", stale.display());
+    }
+}
+
 fn validate(paths: &[PathBuf]) -> Result<(), Failure> {
     let mut invalid = 0;
     for path in paths {
         match load(Some(path)) {
-            Ok(scenario) => println!(
-                "{}: ok ({} instances, {} windows)",
-                path.display(),
-                scenario.groups.iter().map(|g| g.count as u64).sum::<u64>(),
-                scenario.windows.len()
-            ),
+            Ok(scenario) => {
+                let estimate = estimate(&scenario);
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "{}: ok ({} instances, {} windows)\n{estimate}",
+                    path.display(),
+                    scenario.groups.iter().map(|g| g.count as u64).sum::<u64>(),
+                    scenario.windows.len()
+                );
+                for excess in estimate.over(&Budget::default()) {
+                    let _ = writeln!(std::io::stdout(), "  note: {excess}; `patchfleet run` shows what drives it");
+                }
+            }
             Err(failure) => {
-                eprintln!("{}", failure.message);
+                let _ = writeln!(std::io::stderr(), "{}", failure.message);
                 invalid += 1;
             }
         }
@@ -392,7 +505,7 @@ fn show(path: Option<&Path>) -> Result<(), Failure> {
     let scenario = load(path)?;
     let text = toml::to_string_pretty(&scenario.effective)
         .map_err(|e| Failure { code: 1, message: format!("cannot print the scenario: {e}") })?;
-    print!("{text}");
+    let _ = write!(std::io::stdout(), "{text}");
     Ok(())
 }
 
@@ -444,7 +557,7 @@ fn export(name: &str, path: Option<&Path>) -> Result<(), Failure> {
     let (scenario, index) = load_with_baseline(name, path)?;
     let request = patchfleet::baseline::aws_json::create_patch_baseline_request(&scenario.baselines[index]);
     let text = serde_json::to_string_pretty(&request).map_err(|e| Failure { code: 1, message: e.to_string() })?;
-    println!("{text}");
+    let _ = writeln!(std::io::stdout(), "{text}");
     Ok(())
 }
 
@@ -459,6 +572,9 @@ fn schedule(
 ) -> Result<(), Failure> {
     let instant =
         |flag: &str, text: &str| parse_instant(text).map_err(|e| Failure::input(format!("--{flag} `{text}`: {e}")));
+    if count > MAX_SCHEDULE_COUNT {
+        return Err(Failure::input(format!("--count {count}: at most {MAX_SCHEDULE_COUNT} instants")));
+    }
     let after = instant("after", after)?;
     let start_date = start_date.map(|t| instant("start-date", t)).transpose()?;
     let end_date = end_date.map(|t| instant("end-date", t)).transpose()?;
@@ -488,7 +604,8 @@ fn load_seed(
         .map_err(|message| Failure::input(format!("{}: {message}", scenario.source_name)))?;
     let seeded = patchfleet::load::seed::seed(dir, &scenario, &world, template, size_scale)
         .map_err(|message| Failure { code: 1, message })?;
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "seeded {}: {} objects of {} ({:.1} MB, sparse) and {}",
         dir.display(),
         seeded.objects,
@@ -515,7 +632,7 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(format!("load-{}", scenario.name)));
     patchfleet::load::files::check_writable(&dir, args.force).map_err(Failure::input)?;
     let mapping = args.map.as_deref().map(patchfleet::load::plan::read_mapping).transpose().map_err(Failure::input)?;
-    eprintln!("simulating {} to record its downloads ...", scenario.name);
+    let _ = writeln!(std::io::stderr(), "simulating {} to record its downloads ...", scenario.name);
     let seed = args.seed.unwrap_or(scenario.seed);
     let result = patchfleet::run::run_recording_downloads(&scenario, seed, |_, _| {})
         .map_err(|message| Failure::input(format!("{}: {message}", scenario.source_name)))?;
@@ -547,8 +664,8 @@ fn load_command(args: &LoadArgs) -> Result<(), Failure> {
     bar.finish_and_clear();
     let summary = patchfleet::load::summarise(&plan, &replay, url, speedup, size_scale);
     patchfleet::load::files::write(&dir, &summary, &plan, &replay).map_err(|message| Failure { code: 1, message })?;
-    print!("{}", patchfleet::load::measure::text(&summary));
-    println!("results: {}", dir.display());
+    let _ = write!(std::io::stdout(), "{}", patchfleet::load::measure::text(&summary));
+    let _ = writeln!(std::io::stdout(), "results: {}", dir.display());
     if summary.succeeded == 0 && summary.dispatched > 0 {
         return Err(Failure { code: 1, message: format!("no download succeeded against {url}") });
     }
@@ -632,9 +749,9 @@ fn load_calibrate(args: &LoadArgs, target: &patchfleet::load::Target, scenario: 
         seconds: args.calibrate_seconds,
         settle: 1.5,
     };
-    eprintln!("calibrating against {} ...", target.url);
+    let _ = writeln!(std::io::stderr(), "calibrating against {} ...", target.url);
     let calibration =
         patchfleet::load::run_calibration(target, &options).map_err(|message| Failure { code: 1, message })?;
-    print!("{}", calibration.repository_section(&target.url, &name, &serves));
+    let _ = write!(std::io::stdout(), "{}", calibration.repository_section(&target.url, &name, &serves));
     Ok(())
 }

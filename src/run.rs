@@ -46,7 +46,18 @@ pub struct RunResult {
 /// Runs `scenario` with `seed`. `observe` receives (simulated now, events so far) every few
 /// thousand events, for progress display; it cannot influence the run.
 pub fn run(scenario: &Scenario, seed: u64, observe: impl FnMut(SimTime, u64)) -> Result<RunResult, String> {
-    run_with(scenario, seed, false, observe)
+    run_within(scenario, seed, crate::limits::DEFAULT_MAX_WORK, observe)
+}
+
+/// Runs `scenario` with `seed`, stopping after `max_work` units of work (events plus the
+/// instances they visit; `crate::limits::DEFAULT_MAX_WORK` for [`run`]).
+pub fn run_within(
+    scenario: &Scenario,
+    seed: u64,
+    max_work: u64,
+    observe: impl FnMut(SimTime, u64),
+) -> Result<RunResult, String> {
+    run_with(scenario, seed, max_work, false, observe)
 }
 
 /// [`run`], also recording every download requested from a repository (instant, instance,
@@ -57,12 +68,13 @@ pub fn run_recording_downloads(
     seed: u64,
     observe: impl FnMut(SimTime, u64),
 ) -> Result<RunResult, String> {
-    run_with(scenario, seed, true, observe)
+    run_with(scenario, seed, crate::limits::DEFAULT_MAX_WORK, true, observe)
 }
 
 fn run_with(
     scenario: &Scenario,
     seed: u64,
+    max_work: u64,
     record_downloads: bool,
     observe: impl FnMut(SimTime, u64),
 ) -> Result<RunResult, String> {
@@ -70,7 +82,7 @@ fn run_with(
     if record_downloads {
         sim.download_log = Some(crate::sim::DownloadLog::default());
     }
-    let outcome = sim.run(&mut scheduler, observe);
+    let outcome = sim.run_with(&mut scheduler, max_work, observe);
     sim.close_open_executions(outcome.stopped_at);
     let network = &scenario.network;
     let mut link_downtime = Vec::new();

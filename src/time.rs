@@ -152,6 +152,12 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
             "`{trimmed}` is not a duration: `{number}` has no unit; write e.g. `{number}s` or `{number}m`"
         ));
     }
+    if total > crate::limits::MAX_DURATION_DAYS * 86_400 {
+        return Err(format!(
+            "`{trimmed}` is longer than {} days (limits::MAX_DURATION_DAYS)",
+            crate::limits::MAX_DURATION_DAYS
+        ));
+    }
     Ok(SimDuration(total))
 }
 
@@ -165,6 +171,13 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(SimDuration::minutes(90)));
         assert_eq!(parse_duration("2d12h5m7s"), Ok(SimDuration(2 * 86_400 + 12 * 3_600 + 307)));
         assert_eq!(parse_duration("0s"), Ok(SimDuration(0)));
+    }
+
+    #[test]
+    fn durations_are_at_most_a_hundred_years() {
+        assert_eq!(parse_duration("36600d"), Ok(SimDuration::days(36_600)));
+        let error = parse_duration("36600d1s").unwrap_err();
+        assert!(error.contains("longer than 36600 days"), "{error}");
     }
 
     #[test]

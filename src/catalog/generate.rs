@@ -33,6 +33,25 @@ pub enum BatchSize {
     Exact(u32),
 }
 
+impl BatchSize {
+    /// The expected number of patches a batch holds.
+    pub fn mean(self) -> f64 {
+        match self {
+            BatchSize::Poisson(mean) => mean,
+            BatchSize::Exact(n) => n as f64,
+        }
+    }
+}
+
+impl std::fmt::Display for BatchSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BatchSize::Poisson(mean) => write!(f, "{mean} (Poisson mean)"),
+            BatchSize::Exact(n) => write!(f, "exactly {n}"),
+        }
+    }
+}
+
 /// A validated stream.
 #[derive(Clone, Debug)]
 pub struct StreamDef {
@@ -111,7 +130,16 @@ pub fn build(
             let entity = ((catalog_index as u64) << 32) | stream_index as u64;
             let mut rng = Stream::new(seed, entity, crate::rng::Purpose::CatalogRelease);
             let fixed_package = stream.package.as_ref().map(|name| package_of(name, &mut package_names));
-            for (draw, released) in release_instants(&stream.process, from, end, &mut rng).into_iter().enumerate() {
+            let room = crate::limits::MAX_PATCHES_PER_CATALOG.saturating_sub(drafts.len() as u64);
+            let instants = release_instants(&stream.process, from, end, &mut rng, room).ok_or_else(|| {
+                format!(
+                    "the {} catalog's generator draws more than {} patches (limits::MAX_PATCHES_PER_CATALOG); \
+                     lower the rates of catalog.generator.stream[{stream_index}]",
+                    def.os,
+                    crate::limits::MAX_PATCHES_PER_CATALOG
+                )
+            })?;
+            for (draw, released) in instants.into_iter().enumerate() {
                 let package = match fixed_package {
                     Some(package) => package,
                     None if def.packages == 0 => package_of("pkg-0", &mut package_names),
@@ -218,13 +246,21 @@ pub fn build(
     })
 }
 
-/// Instants in `[from, until)` at which a stream releases a patch (repeated for batches).
-fn release_instants(process: &ReleaseProcess, from: SimTime, until: SimTime, rng: &mut Stream) -> Vec<SimTime> {
+/// Instants in `[from, until)` at which a stream releases a patch (repeated for batches), or
+/// `None` if there would be more than `room`. Validation keeps the expected count well below
+/// the catalog's limit; the bound makes the loop finite whatever the draws.
+fn release_instants(
+    process: &ReleaseProcess,
+    from: SimTime,
+    until: SimTime,
+    rng: &mut Stream,
+    room: u64,
+) -> Option<Vec<SimTime>> {
     let mut out = Vec::new();
     match process {
         ReleaseProcess::Poisson { per_week } => {
             if *per_week <= 0.0 {
-                return out;
+                return Some(out);
             }
             let mean_gap = SimDuration::days(7).0 as f64 / per_week;
             let mut t = from.0 as f64;
@@ -234,11 +270,14 @@ fn release_instants(process: &ReleaseProcess, from: SimTime, until: SimTime, rng
                 if at >= until {
                     break;
                 }
+                if out.len() as u64 >= room {
+                    return None;
+                }
                 out.push(at);
             }
         }
         ReleaseProcess::Batches { schedule, per_release } => {
-            let mut after = from.0 - 1;
+            let mut after = from.0.saturating_sub(1);
             while let Some(fire) = schedule.next_after(after) {
                 if fire >= until.0 {
                     break;
@@ -247,12 +286,15 @@ fn release_instants(process: &ReleaseProcess, from: SimTime, until: SimTime, rng
                     BatchSize::Poisson(mean) => rng.poisson(mean),
                     BatchSize::Exact(n) => n as u64,
                 };
+                if count > room.saturating_sub(out.len() as u64) {
+                    return None;
+                }
                 out.extend(std::iter::repeat_n(SimTime(fire), count as usize));
                 after = fire;
             }
         }
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -347,6 +389,41 @@ mod tests {
                 assert!((*older as usize) < index);
                 assert_eq!(catalog.patches[*older as usize].package, patch.package);
             }
+        }
+    }
+
+    #[test]
+    fn a_stream_that_would_overfill_the_catalog_is_an_error_not_an_allocation() {
+        // A saturated draw (the mean far above any catalog) used to ask for a vector of
+        // u64::MAX entries; now the generator stops at the catalog's limit.
+        let schedule = crate::schedule::WindowSchedule::new(
+            crate::schedule::ScheduleExpr::parse("rate(1 day)").unwrap(),
+            "UTC",
+            None,
+            None,
+            None,
+            0,
+        )
+        .unwrap();
+        for process in [
+            ReleaseProcess::Batches { schedule: Box::new(schedule), per_release: BatchSize::Poisson(1e308) },
+            ReleaseProcess::Poisson { per_week: 1e12 },
+        ] {
+            let generator = GeneratorDef {
+                backlog: SimDuration(0),
+                id_prefix: "X-".into(),
+                streams: vec![StreamDef {
+                    properties: PatchProperties::default(),
+                    package: None,
+                    process,
+                    reboot_share: 0.0,
+                    download_mb: (1.0, 1.0),
+                    install_duration: (SimDuration(5), SimDuration(5)),
+                    supersede_previous: false,
+                }],
+            };
+            let error = build(&def(vec![], Some(generator)), 0, 1, SimTime(0), SimTime(86_400 * 3)).unwrap_err();
+            assert!(error.contains("more than 1000000 patches"), "{error}");
         }
     }
 }

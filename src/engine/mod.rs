@@ -25,6 +25,12 @@ pub enum StopReason {
     EventLimit,
     /// No events were left before the horizon.
     Exhausted,
+    /// The work limit was reached before the horizon: events and the instances they visited
+    /// (see [`Scheduler::charge`]).
+    WorkLimit,
+    /// The model could not go on without exceeding a capacity it cannot hold (the instance
+    /// cap of `crate::limits`) and asked the engine to stop ([`Scheduler::stop`]).
+    CapacityLimit,
 }
 
 impl StopReason {
@@ -33,6 +39,8 @@ impl StopReason {
             StopReason::Horizon => "horizon",
             StopReason::EventLimit => "event_limit",
             StopReason::Exhausted => "exhausted",
+            StopReason::WorkLimit => "work_limit",
+            StopReason::CapacityLimit => "capacity_limit",
         }
     }
 }
@@ -49,11 +57,14 @@ pub struct Scheduler<E> {
     queue: BinaryHeapQueue<E>,
     now: SimTime,
     next_seq: u64,
+    /// Work units charged by handlers beyond the one every event costs.
+    charged: u64,
+    stop: Option<StopReason>,
 }
 
 impl<E> Scheduler<E> {
     pub fn new(start: SimTime) -> Scheduler<E> {
-        Scheduler { queue: BinaryHeapQueue::default(), now: start, next_seq: 0 }
+        Scheduler { queue: BinaryHeapQueue::default(), now: start, next_seq: 0, charged: 0, stop: None }
     }
 
     /// Schedules `event` at `at`. An instant in the past is moved to now: the engine never
@@ -78,6 +89,30 @@ impl<E> Scheduler<E> {
     pub fn scheduled_total(&self) -> u64 {
         self.next_seq
     }
+
+    /// Charges `units` of work to the run beyond the one unit every event costs: a handler
+    /// that visits many instances (a cohort scan, a sample, a target resolution) charges one
+    /// per instance, so that [`RunLimits::max_work`] bounds a run's time however its events
+    /// are written.
+    pub fn charge(&mut self, units: u64) {
+        self.charged = self.charged.saturating_add(units);
+    }
+
+    /// Work charged so far by handlers (not counting the events themselves).
+    pub fn charged(&self) -> u64 {
+        self.charged
+    }
+
+    /// Asks the engine to stop once the current event is handled, for `reason`. The first
+    /// request wins.
+    pub fn stop(&mut self, reason: StopReason) {
+        self.stop.get_or_insert(reason);
+    }
+
+    /// Whether a stop was requested.
+    pub fn stopping(&self) -> bool {
+        self.stop.is_some()
+    }
 }
 
 /// Limits of one run.
@@ -87,6 +122,8 @@ pub struct RunLimits {
     pub horizon: SimTime,
     /// At most this many events are handled.
     pub max_events: u64,
+    /// At most this much work: events plus the units handlers charged.
+    pub max_work: u64,
 }
 
 /// What a run did.
@@ -94,11 +131,14 @@ pub struct RunLimits {
 pub struct RunOutcome {
     pub stop_reason: StopReason,
     pub events_processed: u64,
+    /// Work done: events handled plus the units their handlers charged.
+    pub work: u64,
     /// The clock when the run stopped: the horizon when it ran to the end.
     pub stopped_at: SimTime,
 }
 
-/// Runs `model` until the horizon, the event limit, or an empty queue.
+/// Runs `model` until the horizon, the event or work limit, a stop the model asked for, or
+/// an empty queue.
 ///
 /// `observe` is called every `observe_every` events with the current time and the number of
 /// events handled so far; the CLI uses it for its progress bar. It cannot touch the model.
@@ -111,16 +151,28 @@ pub fn run<M: Model>(
 ) -> RunOutcome {
     let mut events_processed: u64 = 0;
     let observe_every = observe_every.max(1);
+    let outcome = |stop_reason, events_processed: u64, scheduler: &Scheduler<M::Event>, stopped_at| RunOutcome {
+        stop_reason,
+        events_processed,
+        work: events_processed.saturating_add(scheduler.charged),
+        stopped_at,
+    };
     loop {
+        if let Some(reason) = scheduler.stop {
+            return outcome(reason, events_processed, scheduler, scheduler.now);
+        }
         let Some(next_time) = scheduler.queue.peek_time() else {
-            return RunOutcome { stop_reason: StopReason::Exhausted, events_processed, stopped_at: scheduler.now };
+            return outcome(StopReason::Exhausted, events_processed, scheduler, scheduler.now);
         };
         if next_time >= limits.horizon {
             scheduler.now = limits.horizon;
-            return RunOutcome { stop_reason: StopReason::Horizon, events_processed, stopped_at: limits.horizon };
+            return outcome(StopReason::Horizon, events_processed, scheduler, limits.horizon);
         }
         if events_processed >= limits.max_events {
-            return RunOutcome { stop_reason: StopReason::EventLimit, events_processed, stopped_at: scheduler.now };
+            return outcome(StopReason::EventLimit, events_processed, scheduler, scheduler.now);
+        }
+        if events_processed.saturating_add(scheduler.charged) >= limits.max_work {
+            return outcome(StopReason::WorkLimit, events_processed, scheduler, scheduler.now);
         }
         let (time, _seq, event) = scheduler.queue.pop().expect("peeked entry exists");
         debug_assert!(time >= scheduler.now, "the clock never runs backwards");

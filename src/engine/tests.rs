@@ -20,7 +20,7 @@ impl Model for Recorder {
 }
 
 fn limits(horizon: i64, max_events: u64) -> RunLimits {
-    RunLimits { horizon: SimTime(horizon), max_events }
+    RunLimits { horizon: SimTime(horizon), max_events, max_work: u64::MAX }
 }
 
 #[test]
@@ -96,4 +96,50 @@ fn the_observer_sees_progress_at_the_requested_cadence() {
     let mut calls = vec![];
     run(&mut model, &mut scheduler, limits(100, 100), 4, |now, n| calls.push((now.0, n)));
     assert_eq!(calls, vec![(3, 4), (7, 8)]);
+}
+
+/// Each event charges as many work units as its number; event 5 asks the engine to stop.
+struct Charger {
+    seen: Vec<u32>,
+}
+
+impl Model for Charger {
+    type Event = u32;
+    fn handle(&mut self, _now: SimTime, event: u32, scheduler: &mut Scheduler<u32>) {
+        self.seen.push(event);
+        scheduler.charge(event as u64);
+        if event == 5 {
+            scheduler.stop(StopReason::CapacityLimit);
+        }
+    }
+}
+
+#[test]
+fn charged_work_stops_a_run_whose_events_are_few_but_heavy() {
+    let mut scheduler = Scheduler::new(SimTime(0));
+    for (t, event) in [100, 200, 300].into_iter().enumerate() {
+        scheduler.schedule(SimTime(t as i64), event);
+    }
+    let mut model = Charger { seen: vec![] };
+    let limits = RunLimits { horizon: SimTime(100), max_events: 1_000, max_work: 250 };
+    let outcome = run(&mut model, &mut scheduler, limits, 1, |_, _| {});
+    // 1 + 100 after the first event, 2 + 300 after the second: over 250, so the third waits.
+    assert_eq!(model.seen, vec![100, 200]);
+    assert_eq!(outcome.stop_reason, StopReason::WorkLimit);
+    assert_eq!(outcome.work, 302);
+    assert_eq!(outcome.events_processed, 2);
+}
+
+#[test]
+fn a_model_may_stop_the_run_after_the_current_event() {
+    let mut scheduler = Scheduler::new(SimTime(0));
+    for (t, event) in [1, 5, 2].into_iter().enumerate() {
+        scheduler.schedule(SimTime(t as i64), event);
+    }
+    let mut model = Charger { seen: vec![] };
+    let outcome = run(&mut model, &mut scheduler, limits(100, 100), 1, |_, _| {});
+    assert_eq!(model.seen, vec![1, 5]);
+    assert_eq!(outcome.stop_reason, StopReason::CapacityLimit);
+    assert_eq!(outcome.stopped_at, SimTime(1));
+    assert_eq!(outcome.work, 2 + 6);
 }

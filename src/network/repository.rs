@@ -122,7 +122,10 @@ impl Repository {
     /// without taking a connection (it too is returned by the next `advance`).
     ///
     /// # Panics
-    /// If `megabytes` is negative or not finite, or `client_mbps` is not positive.
+    /// If `megabytes` is negative or not finite, or `client_mbps` is not positive. Scenario
+    /// input cannot cause either: validation bounds every patch size by
+    /// `limits::MAX_DOWNLOAD_MB` and every bandwidth below by `limits::MIN_BANDWIDTH_MBPS`,
+    /// so a sum of sizes over a catalog (at most a million patches) stays finite.
     pub fn request(&mut self, now: SimTime, megabytes: f64, client_mbps: f64, tag: u64) -> DownloadId {
         assert!(
             megabytes.is_finite() && megabytes >= 0.0,

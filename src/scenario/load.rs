@@ -259,6 +259,81 @@ fn many<T: DeserializeOwned>(
     all_ok
 }
 
+/// Why a text file could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The file could not be opened or read at all.
+    Io(std::io::Error),
+    /// The file is larger than `limits::MAX_SCENARIO_BYTES`.
+    TooLarge(u64),
+    /// The bytes are not UTF-8: where the first bad sequence starts.
+    NotUtf8 { offset: usize, line: usize, column: usize, byte: u8 },
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io(error) => write!(f, "cannot read the file: {error}"),
+            ReadError::TooLarge(size) => write!(
+                f,
+                "the file has {size} bytes; at most {} are read (limits::MAX_SCENARIO_BYTES)",
+                crate::limits::MAX_SCENARIO_BYTES
+            ),
+            ReadError::NotUtf8 { offset, line, column, byte } => write!(
+                f,
+                "{line}:{column}: not UTF-8 text: byte 0x{byte:02x} at byte offset {offset} does not start or \
+                 continue a UTF-8 character"
+            ),
+        }
+    }
+}
+
+impl ReadError {
+    /// The message prefixed by the file's name: `name:line:column: ...` for a bad byte,
+    /// `name: ...` otherwise.
+    pub fn located(&self, name: &str) -> String {
+        let separator = if matches!(self, ReadError::NotUtf8 { .. }) { ":" } else { ": " };
+        format!("{name}{separator}{self}")
+    }
+}
+
+/// Reads a whole text file: at most `limits::MAX_SCENARIO_BYTES`, and UTF-8.
+pub fn read_text(path: &std::path::Path) -> Result<String, ReadError> {
+    use std::io::Read;
+    let limit = crate::limits::MAX_SCENARIO_BYTES;
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        return Err(ReadError::TooLarge(size));
+    }
+    decode_text(bytes)
+}
+
+/// The bytes as a string, or the line, column and offset of the first invalid UTF-8 byte.
+pub fn decode_text(bytes: Vec<u8>) -> Result<String, ReadError> {
+    String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        let bytes = error.as_bytes();
+        let valid = std::str::from_utf8(&bytes[..offset]).expect("the prefix up to valid_up_to is UTF-8");
+        let line = valid.matches('\n').count() + 1;
+        let column = valid.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+        ReadError::NotUtf8 { offset, line, column, byte: bytes[offset] }
+    })
+}
+
+/// The 1-based line and column of the value at `path` (or of its nearest existing
+/// ancestor) in scenario `text`; `None` if the text does not parse.
+pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
+    let (root, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        return None;
+    }
+    let span = Locator { root }.span(path);
+    Some(super::diagnostic::LineIndex::new(text).line_column(span.start))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +363,25 @@ mod tests {
         let missing = locator.span("instance_group[0].count");
         assert_eq!(&text[missing.clone()], "[[instance_group]]");
         assert_eq!(missing.start, text.find("[[instance_group]]").unwrap());
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_at_its_line_column_and_offset() {
+        let bytes = b"[scenario]\nname = \"\xc3\xa9t\xff\"\n".to_vec();
+        match decode_text(bytes) {
+            Err(ReadError::NotUtf8 { offset, line, column, byte }) => {
+                assert_eq!((offset, line, column, byte), (22, 2, 11, 0xff));
+            }
+            other => panic!("expected a UTF-8 error, got {other:?}"),
+        }
+        assert_eq!(decode_text(b"a = 1\n".to_vec()).unwrap(), "a = 1\n");
+    }
+
+    #[test]
+    fn locate_gives_the_line_and_column_of_a_key_path() {
+        let text = "[scenario]\nname = \"x\"\n\n[[association]]\nschedule = \"rate(1 day)\"\n";
+        assert_eq!(locate(text, "association[0].schedule"), Some((5, 12)));
+        assert_eq!(locate(text, "association[0]"), Some((4, 1)));
+        assert_eq!(locate("[broken", "scenario"), None);
     }
 }

@@ -6,6 +6,7 @@
 //! `Scenario` exists, building and running it cannot fail on account of the file.
 
 mod diagnostic;
+pub mod estimate;
 mod load;
 pub mod schema;
 mod validate;
@@ -15,7 +16,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use load::SECTIONS;
+pub use load::{ReadError, SECTIONS, decode_text, locate, read_text};
 
 use crate::baseline::BaselineDef;
 use crate::catalog::{CatalogDef, Os};

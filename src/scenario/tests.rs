@@ -314,7 +314,7 @@ fn network_and_fault_settings_are_checked() {
         ("[[location]]\nname = \"vpn\"\nlink_mtbf = \"1d\"", "both link_mtbf and link_mttr"),
         (
             "[[repository]]\nname = \"slow\"\nserves = [\"UBUNTU\"]\nbandwidth_mbps = 0.0\nmax_connections = 1",
-            "positive bandwidth",
+            "0 is not a bandwidth in Mbit/s",
         ),
         (
             "[[repository]]\nname = \"dup\"\nserves = [\"AMAZON_LINUX_2023\"]\nbandwidth_mbps = 1.0\nmax_connections = 1",

@@ -148,7 +148,7 @@ impl Sim<'_> {
         self.asgs[asg].desired = desired;
         let running = self.asgs[asg].members.len() as u32;
         if running < desired {
-            let launched: Vec<u32> = (running..desired).map(|_| self.asg_launch(now, asg, scheduler)).collect();
+            let launched: Vec<u32> = (running..desired).map_while(|_| self.asg_launch(now, asg, scheduler)).collect();
             let group = self.scenario.auto_scaling_groups[asg].group;
             self.apply_to_new_instances(now, group, &launched, scheduler);
         } else if running > desired {
@@ -157,7 +157,7 @@ impl Sim<'_> {
                 self.asg_terminate(now, asg, victim, scheduler);
             }
         }
-        debug_assert_eq!(self.asgs[asg].members.len() as u32, self.asgs[asg].desired);
+        debug_assert!(scheduler.stopping() || self.asgs[asg].members.len() as u32 == self.asgs[asg].desired);
         let def = &self.scenario.auto_scaling_groups[asg];
         if def.demand_amplitude > 0.0 {
             // The demand pattern is re-evaluated every hour.
@@ -196,7 +196,13 @@ impl Sim<'_> {
     }
 
     /// Launches one instance; the caller applies associations to the batch it launched.
-    fn asg_launch(&mut self, now: SimTime, asg: usize, scheduler: &mut Scheduler<Event>) -> u32 {
+    /// At the instance cap (`limits::MAX_INSTANCES`, launches included) nothing is launched
+    /// and the run stops with `capacity_limit`.
+    fn asg_launch(&mut self, now: SimTime, asg: usize, scheduler: &mut Scheduler<Event>) -> Option<u32> {
+        if self.world.instances.len() as u64 >= crate::limits::MAX_INSTANCES {
+            scheduler.stop(crate::engine::StopReason::CapacityLimit);
+            return None;
+        }
         let def = &self.scenario.auto_scaling_groups[asg];
         let (group, image, lifetime) = (def.group, def.image, def.lifetime);
         let version = self.image_version_at(image, now);
@@ -214,7 +220,7 @@ impl Sim<'_> {
             let life = (-(mean.0 as f64) * (1.0 - unit).ln()).ceil().max(1.0) as i64;
             scheduler.schedule(now + SimDuration(life), Event::InstanceExpire { instance });
         }
-        instance
+        Some(instance)
     }
 
     fn asg_terminate(&mut self, now: SimTime, asg: usize, instance: u32, scheduler: &mut Scheduler<Event>) {
@@ -264,7 +270,7 @@ impl Sim<'_> {
         let mut launched = Vec::with_capacity(batch);
         for &instance in &old[..batch] {
             self.asg_terminate(now, asg, instance, scheduler);
-            launched.push(self.asg_launch(now, asg, scheduler));
+            launched.extend(self.asg_launch(now, asg, scheduler));
         }
         let group = self.scenario.auto_scaling_groups[asg].group;
         self.apply_to_new_instances(now, group, &launched, scheduler);

@@ -326,9 +326,20 @@ impl<'s> Sim<'s> {
         }
     }
 
-    /// Runs to the horizon or the event limit.
+    /// Runs to the horizon, the event limit or the default work budget.
     pub fn run(&mut self, scheduler: &mut Scheduler<Event>, observe: impl FnMut(SimTime, u64)) -> RunOutcome {
-        let limits = RunLimits { horizon: self.end, max_events: self.scenario.max_events };
+        self.run_with(scheduler, crate::limits::DEFAULT_MAX_WORK, observe)
+    }
+
+    /// Runs to the horizon, the event limit or `max_work` units of work (events plus the
+    /// instances they visit).
+    pub fn run_with(
+        &mut self,
+        scheduler: &mut Scheduler<Event>,
+        max_work: u64,
+        observe: impl FnMut(SimTime, u64),
+    ) -> RunOutcome {
+        let limits = RunLimits { horizon: self.end, max_events: self.scenario.max_events, max_work };
         let run_start = now_ns();
         let outcome = run(self, scheduler, limits, 4_096, observe);
         self.metrics.run_ns = now_ns() - run_start;
@@ -640,6 +651,7 @@ impl<'s> Sim<'s> {
             }
             if association.rate_control.is_none() && association.operation == crate::compliance::Operation::Scan {
                 let reachable: Vec<u32> = matching.into_iter().filter(|&i| self.reachable(i, now)).collect();
+                scheduler.charge(reachable.len() as u64);
                 self.scan_cohort(now, &reachable, &association.baselines);
             } else {
                 self.execution_over(Owner::Association(index as u16), now, matching, scheduler);
@@ -788,11 +800,14 @@ impl Model for Sim<'_> {
             }
             Event::AssociationTick { association } => {
                 let def = &self.scenario.associations[association as usize];
+                // Resolving the targets visits the fleet; a cohort scan, each target too.
+                scheduler.charge(self.world.instances.len() as u64);
                 if def.rate_control.is_none() && def.operation == crate::compliance::Operation::Scan {
                     // Every target at once: one cohort, one event. Agents that cannot be
                     // reached are not scanned this time.
                     let targets: Vec<u32> =
                         self.resolve_targets(&def.targets).into_iter().filter(|&i| self.reachable(i, now)).collect();
+                    scheduler.charge(targets.len() as u64);
                     self.scan_cohort(now, &targets, &def.baselines);
                 } else {
                     self.association_execution(now, association, scheduler);
@@ -804,6 +819,8 @@ impl Model for Sim<'_> {
                 }
             }
             Event::WindowTick { window } => {
+                // An execution resolves its targets over the fleet.
+                scheduler.charge(self.world.instances.len() as u64);
                 self.window_tick(now, window, scheduler);
                 let def = &self.scenario.windows[window as usize];
                 if let Some(next) = def.schedule.next_after(now.0) {
@@ -820,6 +837,8 @@ impl Model for Sim<'_> {
             Event::Launch { group } => self.launch(now, group as usize, scheduler),
             Event::Terminate { group } => self.terminate(now, group as usize, scheduler),
             Event::Sample => {
+                // A sample counts the truth over the fleet.
+                scheduler.charge(self.world.instances.len() as u64);
                 // Bring every repository's fluid model up to now, so the sample sees what
                 // was delivered until this instant.
                 for r in 0..self.repositories.len() {
@@ -833,6 +852,7 @@ impl Model for Sim<'_> {
             Event::Remediate { alarm } => {
                 let def = &self.scenario.alarms[alarm as usize];
                 let group = self.world.report_groups.iter().position(|g| *g == def.patch_group);
+                scheduler.charge(self.world.instances.len() as u64);
                 let targets: Vec<u32> = (0..self.world.instances.len() as u32)
                     .filter(|&i| {
                         let index = i as usize;

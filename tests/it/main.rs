@@ -12,6 +12,7 @@
 //! - `load`: `patchfleet load` against an in-process HTTP server with a bandwidth limit.
 //! - `report`: summary.json's metrics, `patchfleet report`, report.html in headless Chromium.
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
+//! - `reliability`: the bad-input corpus, the resource estimate, recovery, fuzzing.
 
 mod aws_shapes;
 mod baselines;
@@ -23,6 +24,7 @@ mod fleet_dynamics;
 mod hand_calculated;
 mod load;
 mod patch_manager;
+mod reliability;
 mod report;
 mod support;
 mod windows;

@@ -109,10 +109,10 @@ fn import_baseline(
     }
     let base = std::path::Path::new(source_name).parent().unwrap_or(std::path::Path::new(""));
     let file = base.join(import);
-    let text = match std::fs::read_to_string(&file) {
+    let text = match crate::scenario::read_text(&file) {
         Ok(text) => text,
         Err(error) => {
-            c.error(&ipath, format!("cannot read {}: {error}", file.display()));
+            c.error(&ipath, error.located(&file.display().to_string()));
             return None;
         }
     };

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use super::Checker;
 use super::window::schedule;
+use super::{Checker, num};
 use crate::catalog::{
     APT_PRIORITIES, BatchSize, CatalogDef, Family, GeneratorDef, Os, PatchDef, PatchProperties, ReleaseProcess,
     StreamDef, classifications, severities,
 };
+use crate::limits;
 use crate::scenario::load::FailedSections;
 use crate::scenario::schema::{CatalogSpec, GeneratorSpec, PatchSpec, StreamSpec};
 use crate::time::SimTime;
@@ -30,6 +31,18 @@ pub(super) fn catalogs(
         }
         if spec.products.is_empty() {
             c.error(&format!("{path}.products"), "list at least one PRODUCT value");
+        }
+        if spec.packages > limits::MAX_PACKAGES {
+            c.error(
+                &format!("{path}.packages"),
+                format!("{} packages; a catalog holds at most {}", spec.packages, limits::MAX_PACKAGES),
+            );
+        }
+        if spec.patch.len() as u64 > limits::MAX_PATCHES_PER_CATALOG {
+            c.error(
+                &format!("{path}.patch"),
+                format!("{} patches; a catalog holds at most {}", spec.patch.len(), limits::MAX_PATCHES_PER_CATALOG),
+            );
         }
         if spec.core_packages > spec.packages {
             c.error(
@@ -178,9 +191,7 @@ fn validate_patch(c: &mut Checker, ppath: &str, os: Os, spec: &CatalogSpec, patc
     {
         c.error(&format!("{ppath}.product"), format!("`{product}` is not one of the catalog's products"));
     }
-    if !(patch.download_mb.is_finite() && patch.download_mb >= 0.0) {
-        c.error(&format!("{ppath}.download_mb"), "the download size must be zero or more MB");
-    }
+    c.download_size(&format!("{ppath}.download_mb"), patch.download_mb);
     let props = properties(
         c,
         ppath,
@@ -289,10 +300,15 @@ fn validate_stream(
     );
     c.probability(&format!("{spath}.reboot_share"), stream.reboot_share);
     let [low, high] = stream.download_mb;
-    if !(low.is_finite() && high.is_finite() && 0.0 <= low && low <= high) {
+    if !(0.0..=limits::MAX_DOWNLOAD_MB).contains(&low) || !(low..=limits::MAX_DOWNLOAD_MB).contains(&high) {
         c.error(
             &format!("{spath}.download_mb"),
-            format!("[{low}, {high}] must be a range of sizes with 0 <= low <= high"),
+            format!(
+                "[{}, {}] must be a range of sizes with 0 <= low <= high <= {} MB",
+                num(low),
+                num(high),
+                limits::MAX_DOWNLOAD_MB
+            ),
         );
     }
     let [short, long] = stream.install_duration;
@@ -314,9 +330,6 @@ fn validate_stream(
     })
 }
 
-/// Patches one scheduled batch may hold exactly.
-const MAX_BATCH_COUNT: u32 = 10_000;
-
 /// `per_week` (Poisson), or `schedule` with `per_release` (a Poisson batch) or `count` (an
 /// exact one).
 fn release_process(
@@ -336,8 +349,11 @@ fn release_process(
     };
     match (stream.per_week, &stream.schedule, size) {
         (Some(per_week), None, None) => {
-            if !(per_week.is_finite() && per_week >= 0.0) {
-                c.error(&format!("{spath}.per_week"), format!("{per_week} must be zero or more patches a week"));
+            if !(0.0..=limits::MAX_STREAM_RATE).contains(&per_week) {
+                c.error(
+                    &format!("{spath}.per_week"),
+                    format!("{} must be 0 to {} patches a week", num(per_week), limits::MAX_STREAM_RATE),
+                );
                 None
             } else {
                 Some(ReleaseProcess::Poisson { per_week })
@@ -345,14 +361,20 @@ fn release_process(
         }
         (None, Some(text), Some(per_release)) => {
             if let BatchSize::Poisson(mean) = per_release
-                && !(mean.is_finite() && mean >= 0.0)
+                && !(0.0..=limits::MAX_STREAM_RATE).contains(&mean)
             {
-                c.error(&format!("{spath}.per_release"), format!("{mean} must be zero or more patches a release"));
+                c.error(
+                    &format!("{spath}.per_release"),
+                    format!("{} must be 0 to {} patches a release", num(mean), limits::MAX_STREAM_RATE),
+                );
             }
             if let BatchSize::Exact(count) = per_release
-                && count > MAX_BATCH_COUNT
+                && count as f64 > limits::MAX_STREAM_RATE
             {
-                c.error(&format!("{spath}.count"), format!("{count} is more than {MAX_BATCH_COUNT} patches a release"));
+                c.error(
+                    &format!("{spath}.count"),
+                    format!("{count} is more than {} patches a release", limits::MAX_STREAM_RATE),
+                );
             }
             schedule(c, &format!("{spath}.schedule"), text, "UTC", None, None, None, backlog_start)
                 .map(|s| ReleaseProcess::Batches { schedule: Box::new(s), per_release })

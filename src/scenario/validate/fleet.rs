@@ -71,8 +71,11 @@ pub(super) fn instance_groups(
             groups.push(instance_group(c, &path, spec, profile, network, period));
         }
     }
-    if total_instances > 16_000_000 {
-        c.error("instance_group", format!("{total_instances} instances; a run is limited to 16 million"));
+    if total_instances > crate::limits::MAX_INSTANCES {
+        c.error(
+            "instance_group",
+            format!("{total_instances} instances; a run holds at most {}", crate::limits::MAX_INSTANCES),
+        );
     }
     groups
 }
@@ -271,8 +274,9 @@ fn asg_settings(c: &mut Checker, path: &str, spec: &AutoScalingGroupSpec) {
             format!("desired capacity {} is outside [min, max] = [{}, {}]", spec.desired, spec.min, spec.max),
         );
     }
-    if spec.max > 1_000_000 {
-        c.error(&format!("{path}.max"), "an Auto Scaling group is limited to 1,000,000 instances here");
+    let cap = crate::limits::MAX_ASG_CAPACITY;
+    if spec.max > cap {
+        c.error(&format!("{path}.max"), format!("an Auto Scaling group holds at most {cap} instances"));
     }
     if let Some(lifetime) = spec.lifetime
         && lifetime.0.0 <= 0
@@ -303,6 +307,12 @@ fn scheduled_actions(
     for (a, action) in spec.scheduled_action.iter().enumerate() {
         let apath = format!("{path}.scheduled_action[{a}]");
         let (min, max) = (action.min.unwrap_or(spec.min), action.max.unwrap_or(spec.max));
+        if action.max.is_some_and(|m| m > crate::limits::MAX_ASG_CAPACITY) {
+            c.error(
+                &format!("{apath}.max"),
+                format!("an Auto Scaling group holds at most {} instances", crate::limits::MAX_ASG_CAPACITY),
+            );
+        }
         if !(min..=max).contains(&action.desired) {
             c.error(
                 &format!("{apath}.desired"),

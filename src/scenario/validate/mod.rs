@@ -52,7 +52,29 @@ impl Checker<'_, '_, '_> {
 
     fn probability(&mut self, path: &str, value: f64) {
         if !(0.0..=1.0).contains(&value) {
-            self.error(path, format!("{value} is not a probability; it must lie in [0, 1]"));
+            self.error(path, format!("{} is not a probability; it must lie in [0, 1]", num(value)));
+        }
+    }
+
+    /// A bandwidth in Mbit/s within `[MIN_BANDWIDTH_MBPS, MAX_BANDWIDTH_MBPS]`.
+    fn bandwidth(&mut self, path: &str, mbps: f64) {
+        use crate::limits::{MAX_BANDWIDTH_MBPS, MIN_BANDWIDTH_MBPS};
+        if !(MIN_BANDWIDTH_MBPS..=MAX_BANDWIDTH_MBPS).contains(&mbps) {
+            self.error(
+                path,
+                format!(
+                    "{} is not a bandwidth in Mbit/s; it must lie in [{MIN_BANDWIDTH_MBPS}, {MAX_BANDWIDTH_MBPS:e}]",
+                    num(mbps)
+                ),
+            );
+        }
+    }
+
+    /// A download size in MB within `[0, MAX_DOWNLOAD_MB]`.
+    fn download_size(&mut self, path: &str, megabytes: f64) {
+        let max = crate::limits::MAX_DOWNLOAD_MB;
+        if !(0.0..=max).contains(&megabytes) {
+            self.error(path, format!("{} is not a download size; it must lie in [0, {max}] MB", num(megabytes)));
         }
     }
 
@@ -66,6 +88,11 @@ impl Checker<'_, '_, '_> {
             );
         }
     }
+}
+
+/// A user's number for a message: as written when ordinary, in exponent form when huge.
+fn num(value: f64) -> String {
+    if value.is_finite() && value.abs() < 1e15 { format!("{value}") } else { format!("{value:e}") }
 }
 
 fn unique<'n>(checker: &mut Checker, section: &str, names: impl Iterator<Item = &'n str>) {
@@ -121,6 +148,7 @@ pub(crate) fn validate(
     let alarms = alarm::alarms(c, &file.alarm, &groups);
     let output = output::output(c, &file.output, &groups);
 
+    indexed_counts(c, &file, groups.len());
     if !c.collector.is_empty() {
         return None;
     }
@@ -128,7 +156,7 @@ pub(crate) fn validate(
         output::Built { catalogs: &catalogs, profiles: &profiles, groups: &groups, patch_groups: &patch_groups };
     output::warnings(c, &built, &windows, &associations, &auto_scaling_groups);
     let warnings = c.collector.take_warnings();
-    Some(Scenario {
+    let scenario = Scenario {
         alarms,
         images,
         auto_scaling_groups,
@@ -155,6 +183,44 @@ pub(crate) fn validate(
         output,
         warnings,
         effective: file,
-    })
-    .filter(|_| end > start)
+    };
+    // Sums over the whole scenario (patches a catalog expects, instances over the run) are
+    // derived once, by the estimate, and checked against the hard limits here.
+    for (path, message) in super::estimate::hard_limits(&scenario) {
+        c.error(&path, message);
+    }
+    Some(scenario).filter(|_| end > start && c.collector.is_empty())
+}
+
+/// Sections whose index travels in events as a `u16` hold at most
+/// `limits::MAX_INDEXED_ELEMENTS` elements; `groups` counts the Auto Scaling groups' own.
+fn indexed_counts(c: &mut Checker, file: &ScenarioFile, groups: usize) {
+    let max = crate::limits::MAX_INDEXED_ELEMENTS;
+    let sections = [
+        ("instance_group", groups),
+        ("baseline", file.baseline.len()),
+        ("maintenance_window", file.maintenance_window.len()),
+        ("association", file.association.len()),
+        ("alarm", file.alarm.len()),
+        ("image", file.image.len()),
+        ("location", file.location.len()),
+        ("repository", file.repository.len()),
+        ("auto_scaling_group", file.auto_scaling_group.len()),
+    ];
+    for (section, count) in sections {
+        if count > max {
+            c.error(
+                section,
+                format!("{count} elements; a scenario holds at most {max} (limits::MAX_INDEXED_ELEMENTS)"),
+            );
+        }
+    }
+    for (index, asg) in file.auto_scaling_group.iter().enumerate() {
+        if asg.scheduled_action.len() > max {
+            c.error(
+                &format!("auto_scaling_group[{index}].scheduled_action"),
+                format!("{} scheduled actions; at most {max}", asg.scheduled_action.len()),
+            );
+        }
+    }
 }

@@ -43,14 +43,16 @@ fn repositories(c: &mut Checker, specs: &[RepositorySpec], network: &mut Network
         if spec.name == "ssm" || spec.name == "*" {
             c.error(&format!("{path}.name"), "`ssm` and `*` name partition destinations; pick another name");
         }
-        if !(spec.bandwidth_mbps.is_finite() && spec.bandwidth_mbps > 0.0) {
+        c.bandwidth(&format!("{path}.bandwidth_mbps"), spec.bandwidth_mbps);
+        if !(1..=crate::limits::MAX_CONNECTIONS).contains(&spec.max_connections) {
             c.error(
-                &format!("{path}.bandwidth_mbps"),
-                format!("{} must be a positive bandwidth in Mbit/s", spec.bandwidth_mbps),
+                &format!("{path}.max_connections"),
+                format!(
+                    "{} connections; a repository accepts 1 to {}",
+                    spec.max_connections,
+                    crate::limits::MAX_CONNECTIONS
+                ),
             );
-        }
-        if spec.max_connections == 0 {
-            c.error(&format!("{path}.max_connections"), "a repository accepts at least one connection");
         }
         let mut serves = Vec::new();
         for (o, os) in spec.serves.iter().enumerate() {

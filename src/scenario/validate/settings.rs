@@ -1,6 +1,7 @@
 //! The single sections `[scenario]`, `[agent]` and `[account]`, and `[[resource_group]]`.
 
 use super::{Checker, unique};
+use crate::limits;
 use crate::scenario::AgentDef;
 use crate::scenario::schema::{AgentSettings, ScenarioFile, ScenarioMeta};
 use crate::time::SimDuration;
@@ -19,17 +20,18 @@ pub(super) fn scenario(c: &mut Checker, meta: &ScenarioMeta) {
     }
     if horizon.0 <= 0 {
         c.error("scenario.horizon", "the horizon must be longer than zero");
-    } else if horizon > SimDuration::days(3_660) {
-        c.error("scenario.horizon", "the horizon is limited to 3660 days");
+    } else if horizon > SimDuration::days(limits::MAX_HORIZON_DAYS) {
+        c.error("scenario.horizon", format!("the horizon is limited to {} days", limits::MAX_HORIZON_DAYS));
     }
     if meta.sample_interval.0.0 <= 0 {
         c.error("scenario.sample_interval", "the sample interval must be longer than zero");
-    } else if horizon.0 > 0 && horizon.0 / meta.sample_interval.0.0 > 100_000 {
+    } else if horizon.0 > 0 && horizon.0 / meta.sample_interval.0.0 > limits::MAX_SAMPLES {
         c.error(
             "scenario.sample_interval",
             format!(
-                "{} samples over the horizon; at most 100,000: lengthen the interval",
-                horizon.0 / meta.sample_interval.0.0
+                "{} samples over the horizon; at most {}: lengthen the interval",
+                horizon.0 / meta.sample_interval.0.0,
+                limits::MAX_SAMPLES
             ),
         );
     }
@@ -40,9 +42,7 @@ pub(super) fn scenario(c: &mut Checker, meta: &ScenarioMeta) {
 
 /// `[agent]`: the bandwidth, the missed pings before ConnectionLost, and step durations.
 pub(super) fn agent(c: &mut Checker, agent: &AgentSettings) -> AgentDef {
-    if !(agent.download_mbps.is_finite() && agent.download_mbps > 0.0) {
-        c.error("agent.download_mbps", format!("{} must be a positive bandwidth in Mbit/s", agent.download_mbps));
-    }
+    c.bandwidth("agent.download_mbps", agent.download_mbps);
     if agent.connection_lost_after_pings == 0 {
         c.error("agent.connection_lost_after_pings", "at least one missed ping");
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use super::baseline::Baselines;
 use super::{Checker, unique};
 use crate::compliance::{Operation, RebootOption};
+use crate::limits;
 use crate::scenario::schema::{AssociationSpec, TaskSpec, WindowSpec};
 use crate::schedule::{ScheduleExpr, WindowSchedule};
 use crate::time::{SimDuration, SimTime};
@@ -43,10 +44,24 @@ fn targets(c: &mut Checker, path: &str, specs: &[String]) -> Option<Vec<Target>>
         c.error(path, "list at least one target");
         return None;
     }
+    if specs.len() > limits::MAX_TARGETS {
+        c.error(path, format!("{} targets; AWS accepts at most {} in one list", specs.len(), limits::MAX_TARGETS));
+    }
     let mut out = Vec::new();
     for (index, spec) in specs.iter().enumerate() {
         let tpath = format!("{path}[{index}]");
         let mut target = c.parse(&tpath, Target::parse(spec))?;
+        let values = match &target {
+            Target::Tag { values, .. } => values.len(),
+            Target::InstanceIds(ids) => ids.len(),
+            _ => 0,
+        };
+        if values > limits::MAX_TARGET_VALUES {
+            c.error(
+                &tpath,
+                format!("{values} values; AWS accepts at most {} in one target", limits::MAX_TARGET_VALUES),
+            );
+        }
         if let Target::ResourceGroup { name, tags } = &mut target {
             match c.resource_groups.get(name.as_str()) {
                 Some(definition) => *tags = definition.clone(),
