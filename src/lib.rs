@@ -13,6 +13,7 @@ pub mod compliance;
 pub mod engine;
 pub mod fleet;
 pub mod limits;
+pub mod load;
 pub mod metrics;
 pub mod network;
 pub mod report;

@@ -104,6 +104,100 @@ enum Command {
         #[arg(long)]
         end_date: Option<String>,
     },
+    /// Replay a window execution's downloads as real HTTP traffic against a mirror, measure
+    /// it beside the simulation's prediction; or calibrate the model from a mirror; or seed
+    /// a directory a mirror can serve.
+    #[command(args_conflicts_with_subcommands = true)]
+    Load {
+        #[command(subcommand)]
+        command: Option<LoadCommand>,
+        #[command(flatten)]
+        args: Box<LoadArgs>,
+    },
+}
+
+#[derive(clap::Args)]
+struct LoadArgs {
+    /// The mirror's base URL, http:// only (required: no traffic goes anywhere else).
+    #[arg(long)]
+    target: Option<String>,
+    /// Scenario file; without it, the embedded scenarios/default.toml.
+    scenario: Option<PathBuf>,
+    /// The maintenance window whose downloads are replayed.
+    #[arg(long)]
+    window: Option<String>,
+    /// Which execution of the window (`execution` in windows.csv; default: the first that
+    /// downloads anything).
+    #[arg(long)]
+    execution: Option<u32>,
+    /// The repository whose downloads are replayed, when the execution used several.
+    #[arg(long)]
+    repository: Option<String>,
+    /// Model seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    speedup: f64,
+    /// Objects are the patch's size divided by this (default: the speedup, so the mirror
+    /// sees the model's bandwidth in compressed time).
+    #[arg(long)]
+    size_scale: Option<f64>,
+    /// At most this many downloads, the first in request order.
+    #[arg(long, default_value_t = 10_000)]
+    max_requests: usize,
+    /// Stop after this long (real time), whatever is left.
+    #[arg(long, default_value = "10m")]
+    duration: String,
+    /// Abandon a download after this long with a connection.
+    #[arg(long, default_value = "5m")]
+    timeout: String,
+    /// Object path below the target: {patch}, {package} and {bytes} are replaced. With
+    /// {bytes} in it, every object's size is checked.
+    #[arg(long, default_value = patchfleet::load::plan::DEFAULT_TEMPLATE)]
+    path: String,
+    /// CSV file with a `patch,path` header mapping each patch id to its object path,
+    /// instead of --path.
+    #[arg(long, conflicts_with = "path")]
+    map: Option<PathBuf>,
+    /// Seed of the simulation run (overrides the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Results directory (default: results/load-<scenario name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace a non-empty results directory.
+    #[arg(long)]
+    force: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Measure the mirror's connection cap and bandwidth and print a `[[repository]]`.
+    #[arg(long)]
+    calibrate: bool,
+    /// Connections opened at once to find the cap.
+    #[arg(long, default_value_t = 512)]
+    calibrate_connections: u32,
+    /// Whole seconds each rate is measured over.
+    #[arg(long, default_value_t = 3)]
+    calibrate_seconds: u32,
+    /// The large object calibration streams.
+    #[arg(long, default_value = patchfleet::load::calibrate::CALIBRATION_OBJECT)]
+    calibrate_path: String,
+}
+
+#[derive(Subcommand)]
+enum LoadCommand {
+    /// Write the synthetic objects of a scenario's patches (sparse files) and the
+    /// calibration object into DIR, for a web server to serve.
+    Seed {
+        dir: PathBuf,
+        scenario: Option<PathBuf>,
+        /// Objects are the patch's size divided by this (as given to the replay).
+        #[arg(long, default_value_t = 1.0)]
+        size_scale: f64,
+        #[arg(long, default_value = patchfleet::load::plan::DEFAULT_TEMPLATE)]
+        path: String,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -183,6 +277,10 @@ fn main() -> ExitCode {
         Command::Schedule { expression, after, count, timezone, offset, start_date, end_date } => {
             schedule(&expression, &after, count, &timezone, offset, start_date.as_deref(), end_date.as_deref())
         }
+        Command::Load { command: Some(LoadCommand::Seed { dir, scenario, size_scale, path, seed }), .. } => {
+            load_seed(&dir, scenario.as_deref(), size_scale, &path, seed)
+        }
+        Command::Load { command: None, args } => load_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -508,5 +606,173 @@ fn schedule(
     for fire in schedule.upcoming(after, count) {
         let _ = writeln!(stdout, "{}", format_utc(fire));
     }
+    Ok(())
+}
+
+/// `patchfleet load seed DIR [SCENARIO]`.
+fn load_seed(
+    dir: &Path,
+    path: Option<&Path>,
+    size_scale: f64,
+    template: &str,
+    seed: Option<u64>,
+) -> Result<(), Failure> {
+    if !(size_scale.is_finite() && size_scale > 0.0) {
+        return Err(Failure::input(format!("--size-scale must be a positive number, got {size_scale}")));
+    }
+    let scenario = load(path)?;
+    let world = patchfleet::sim::World::build(&scenario, seed.unwrap_or(scenario.seed))
+        .map_err(|message| Failure::input(format!("{}: {message}", scenario.source_name)))?;
+    let seeded = patchfleet::load::seed::seed(dir, &scenario, &world, template, size_scale)
+        .map_err(|message| Failure { code: 1, message })?;
+    let _ = writeln!(
+        std::io::stdout(),
+        "seeded {}: {} objects of {} ({:.1} MB, sparse) and {}",
+        dir.display(),
+        seeded.objects,
+        scenario.name,
+        seeded.bytes as f64 / 1e6,
+        patchfleet::load::calibrate::CALIBRATION_OBJECT
+    );
+    Ok(())
+}
+
+/// `patchfleet load --target URL ...`: calibration or a replay.
+fn load_command(args: &LoadArgs) -> Result<(), Failure> {
+    let url = args.target.as_deref().ok_or_else(|| {
+        Failure::input("patchfleet load needs --target URL (the mirror to test): it sends traffic nowhere else")
+    })?;
+    let target = patchfleet::load::Target::parse(url).map_err(Failure::input)?;
+    let scenario = load(args.scenario.as_deref())?;
+    if args.calibrate {
+        return load_calibrate(args, &target, &scenario);
+    }
+    let Bounds { speedup, size_scale, duration, timeout } = load_bounds(args)?;
+    let window =
+        args.window.clone().ok_or_else(|| Failure::input("patchfleet load needs --window NAME (or --calibrate)"))?;
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(format!("load-{}", scenario.name)));
+    patchfleet::load::files::check_writable(&dir, args.force).map_err(Failure::input)?;
+    let mapping = args.map.as_deref().map(patchfleet::load::plan::read_mapping).transpose().map_err(Failure::input)?;
+    let _ = writeln!(std::io::stderr(), "simulating {} to record its downloads ...", scenario.name);
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let result = patchfleet::run::run_recording_downloads(&scenario, seed, |_, _| {})
+        .map_err(|message| Failure::input(format!("{}: {message}", scenario.source_name)))?;
+    let options = patchfleet::load::PlanOptions {
+        window,
+        execution: args.execution,
+        repository: args.repository.clone(),
+        template: args.path.clone(),
+        mapping,
+        size_scale,
+        max_downloads: args.max_requests,
+    };
+    let plan = patchfleet::load::plan::build(&scenario, &result, &options)
+        .map_err(|message| Failure::input(format!("{}: {message}", scenario.source_name)))?;
+    let replay_options = patchfleet::load::ReplayOptions {
+        speedup,
+        max_connections: plan.max_connections,
+        duration,
+        timeout,
+        check_sizes: args.map.is_none() && args.path.contains("{bytes}"),
+        interval: Duration::from_secs(1),
+    };
+    let bar = load_progress(args.quiet, plan.downloads.len() as u64);
+    let replay = patchfleet::load::run_replay(&target, &plan.downloads, &replay_options, |done, errors, s| {
+        bar.set_position(done);
+        bar.set_message(format!("{} active {} waiting {errors} err {:.0} Mbit/s", s.active, s.waiting, s.mbps));
+    })
+    .map_err(|message| Failure { code: 1, message })?;
+    bar.finish_and_clear();
+    let summary = patchfleet::load::summarise(&plan, &replay, url, speedup, size_scale);
+    patchfleet::load::files::write(&dir, &summary, &plan, &replay).map_err(|message| Failure { code: 1, message })?;
+    let _ = write!(std::io::stdout(), "{}", patchfleet::load::measure::text(&summary));
+    let _ = writeln!(std::io::stdout(), "results: {}", dir.display());
+    if summary.succeeded == 0 && summary.dispatched > 0 {
+        return Err(Failure { code: 1, message: format!("no download succeeded against {url}") });
+    }
+    Ok(())
+}
+
+/// The numeric options of a replay, checked.
+struct Bounds {
+    speedup: f64,
+    size_scale: f64,
+    duration: Duration,
+    timeout: Duration,
+}
+
+fn load_bounds(args: &LoadArgs) -> Result<Bounds, Failure> {
+    let positive = |name: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(Failure::input(format!("{name} must be a positive number, got {v}")))
+        }
+    };
+    let speedup = positive("--speedup", args.speedup)?;
+    let size_scale = positive("--size-scale", args.size_scale.unwrap_or(speedup))?;
+    if args.max_requests == 0 {
+        return Err(Failure::input("--max-requests must be at least 1"));
+    }
+    let seconds = |name: &str, text: &str| match patchfleet::time::parse_duration(text) {
+        Ok(d) if d.as_secs() > 0 => Ok(Duration::from_secs(d.as_secs() as u64)),
+        Ok(_) => Err(Failure::input(format!("{name} must be longer than zero"))),
+        Err(e) => Err(Failure::input(format!("{name} `{text}`: {e}"))),
+    };
+    let duration = seconds("--duration", &args.duration)?;
+    let timeout = seconds("--timeout", &args.timeout)?;
+    Ok(Bounds { speedup, size_scale, duration, timeout })
+}
+
+fn load_progress(quiet: bool, len: u64) -> ProgressBar {
+    if progress_hidden(quiet) {
+        return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr_with_hz(8));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:20}] {pos}/{len} {msg} {elapsed}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+fn load_calibrate(args: &LoadArgs, target: &patchfleet::load::Target, scenario: &Scenario) -> Result<(), Failure> {
+    let repositories = &scenario.network.repositories;
+    let (name, serves): (String, Vec<String>) = match &args.repository {
+        Some(name) => {
+            let r = repositories
+                .iter()
+                .find(|r| &r.name == name)
+                .ok_or_else(|| Failure::input(format!("{}: no [[repository]] named `{name}`", scenario.source_name)))?;
+            (r.name.clone(), r.serves.iter().map(|o| o.to_string()).collect())
+        }
+        None if repositories.len() == 1 => {
+            (repositories[0].name.clone(), repositories[0].serves.iter().map(|o| o.to_string()).collect())
+        }
+        None if repositories.is_empty() => {
+            ("mirror".to_string(), scenario.catalogs.iter().map(|c| c.os.to_string()).collect())
+        }
+        None => {
+            return Err(Failure::input(format!(
+                "{}: several repositories; choose one with --repository",
+                scenario.source_name
+            )));
+        }
+    };
+    if args.calibrate_connections == 0 || args.calibrate_seconds == 0 {
+        return Err(Failure::input("--calibrate-connections and --calibrate-seconds must be at least 1"));
+    }
+    let options = patchfleet::load::CalibrateOptions {
+        path: args.calibrate_path.clone(),
+        probe: args.calibrate_connections,
+        seconds: args.calibrate_seconds,
+        settle: 1.5,
+    };
+    let _ = writeln!(std::io::stderr(), "calibrating against {} ...", target.url);
+    let calibration =
+        patchfleet::load::run_calibration(target, &options).map_err(|message| Failure { code: 1, message })?;
+    let _ = write!(std::io::stdout(), "{}", calibration.repository_section(&target.url, &name, &serves));
     Ok(())
 }

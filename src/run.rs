@@ -39,6 +39,8 @@ pub struct RunResult {
     pub link_downtime: Vec<(String, String, crate::time::SimDuration)>,
     /// Events scheduled in all, handled or not.
     pub events_scheduled: u64,
+    /// Every repository download, if the run recorded them ([`run_recording_downloads`]).
+    pub downloads: Option<crate::sim::DownloadLog>,
 }
 
 /// Runs `scenario` with `seed`. `observe` receives (simulated now, events so far) every few
@@ -55,7 +57,31 @@ pub fn run_within(
     max_work: u64,
     observe: impl FnMut(SimTime, u64),
 ) -> Result<RunResult, String> {
+    run_with(scenario, seed, max_work, false, observe)
+}
+
+/// [`run`], also recording every download requested from a repository (instant, instance,
+/// patches, size and predicted completion) into [`RunResult::downloads`], for
+/// `patchfleet load`. The recording only observes: every other result is the same.
+pub fn run_recording_downloads(
+    scenario: &Scenario,
+    seed: u64,
+    observe: impl FnMut(SimTime, u64),
+) -> Result<RunResult, String> {
+    run_with(scenario, seed, crate::limits::DEFAULT_MAX_WORK, true, observe)
+}
+
+fn run_with(
+    scenario: &Scenario,
+    seed: u64,
+    max_work: u64,
+    record_downloads: bool,
+    observe: impl FnMut(SimTime, u64),
+) -> Result<RunResult, String> {
     let (mut sim, mut scheduler) = Sim::new(scenario, seed)?;
+    if record_downloads {
+        sim.download_log = Some(crate::sim::DownloadLog::default());
+    }
     let outcome = sim.run_with(&mut scheduler, max_work, observe);
     sim.close_open_executions(outcome.stopped_at);
     let network = &scenario.network;
@@ -88,5 +114,6 @@ pub fn run_within(
         download_latency: sim.download_latency,
         repository_peaks: sim.repository_peaks,
         link_downtime,
+        downloads: sim.download_log,
     })
 }

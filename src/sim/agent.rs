@@ -44,6 +44,8 @@ pub struct PendingOperation {
     pub end: SimTime,
     /// Megabytes to fetch through the shared repository of the instance's OS (0: none).
     pub download_mb: f64,
+    /// The patches in that download; kept only while downloads are recorded.
+    pub downloads: Vec<u32>,
     /// Patches present after the operation that were not before (with superseded ones).
     pub newly_installed: Vec<u32>,
     /// Patches whose install failed.
@@ -160,6 +162,7 @@ impl Sim<'_> {
                     rebooted: false,
                     reboot_failed: false,
                     download_mb: 0.0,
+                    downloads: Vec::new(),
                     report,
                     cause: Cause::Completed,
                 }
@@ -228,6 +231,8 @@ impl Sim<'_> {
         let mut newly: Vec<u32> = Vec::new();
         let mut failed: Vec<u32> = Vec::new();
         let mut download_mb = 0.0;
+        let mut downloaded: Vec<u32> = Vec::new();
+        let record = self.download_log.is_some();
         let mut install_time = SimDuration(0);
         let downloads: f64 = to_install.iter().map(|&p| catalog.patches[p as usize].download_mb).sum();
         // A repository that cannot be reached fails every install that needs a download.
@@ -239,6 +244,9 @@ impl Sim<'_> {
                 continue;
             }
             download_mb += p.download_mb;
+            if record && p.download_mb > 0.0 {
+                downloaded.push(patch);
+            }
             install_time = install_time + p.install_duration;
             if rng.chance(failure) {
                 failed.push(patch);
@@ -306,6 +314,7 @@ impl Sim<'_> {
             reboot_option,
             end,
             download_mb: if shared { download_mb } else { 0.0 },
+            downloads: if shared { downloaded } else { Vec::new() },
             cause: if unreachable && !failed.is_empty() {
                 Cause::DownloadCut
             } else if !failed.is_empty() {

@@ -7,6 +7,7 @@
 
 mod agent;
 mod asg;
+pub mod downloads;
 mod spread;
 mod windows;
 pub mod world;
@@ -23,6 +24,7 @@ use crate::window::Target;
 
 pub use agent::PendingOperation;
 pub use asg::{AsgSample, AsgState};
+pub use downloads::{DownloadLog, DownloadRequest};
 pub use spread::{GroupSpread, PatchSpread, SPREAD_LEVELS};
 pub use windows::{Execution, ExecutionRecord, Executions, InvocationRecord, Owner};
 pub use world::World;
@@ -157,6 +159,8 @@ pub struct Sim<'s> {
     /// Patch sets of (image, version, profile, mix) already computed.
     pub image_cache: Vec<((usize, u32, usize, u16), crate::bitset::BitSet)>,
     pub metrics: CoreMetrics,
+    /// Every repository download, when recording is on (`run::run_recording_downloads`).
+    pub download_log: Option<DownloadLog>,
 }
 
 /// Chunk size of parallel cohort evaluation. Fixed, so that the split of work never depends
@@ -237,6 +241,7 @@ impl<'s> Sim<'s> {
             alarms: vec![AlarmState::default(); scenario.alarms.len()],
             image_cache: Vec::new(),
             metrics: CoreMetrics::default(),
+            download_log: None,
             world,
         };
         let mut scheduler = Scheduler::new(scenario.start);

@@ -733,7 +733,8 @@ impl<'s> Sim<'s> {
             repository_reachable: reachable,
             snapshot: &snapshot,
         };
-        let plan = self.plan_operation(instance, &request, now);
+        let mut plan = self.plan_operation(instance, &request, now);
+        let patches = std::mem::take(&mut plan.downloads);
         let end = plan.end;
         let download_mb = plan.download_mb;
         let client_mbps = self.scenario.agent.download_mbps;
@@ -742,6 +743,19 @@ impl<'s> Sim<'s> {
         if let (Some(r), true) = (repository, download_mb > 0.0) {
             let download = self.repositories[r].request(now, download_mb, client_mbps, instance as u64);
             invocation.download = Some((r, download));
+            if let Some(log) = &mut self.download_log {
+                let request = super::DownloadRequest {
+                    repository: r as u16,
+                    execution: invocation.execution,
+                    instance,
+                    catalog: self.world.groups[self.world.instances.group[instance as usize] as usize].catalog as u16,
+                    patches,
+                    megabytes: download_mb,
+                    requested_at: now,
+                    finished_at: None,
+                };
+                log.requested(download, request);
+            }
             let peaks = &mut self.repository_peaks[r];
             peaks.0 = peaks.0.max(self.repositories[r].active());
             peaks.1 = peaks.1.max(self.repositories[r].queued());
@@ -781,6 +795,9 @@ impl<'s> Sim<'s> {
             return;
         }
         for done in self.repositories[r].advance(now) {
+            if let Some(log) = &mut self.download_log {
+                log.finished(r, done.id, done.finished_at);
+            }
             let instance = done.tag as u32;
             let Some(invocation) = self.inflight[instance as usize].as_mut() else { continue };
             if invocation.download.map(|(_, id)| id) != Some(done.id) {

@@ -10,6 +10,7 @@
 //! - `cli`: the binary end to end: run, validate, scenario show, schedule, exit codes.
 //! - `thresholds`: bounds on named metrics, exit code 99, abort_on_fail.
 //! - `windows`: maintenance windows and associations (W1 to W6, rate control, targets).
+//! - `load`: `patchfleet load` against an in-process HTTP server with a bandwidth limit.
 //! - `report`: summary.json's metrics, `patchfleet report`, report.html in headless Chromium.
 //! - `patch_manager`: AWS semantics through whole runs (resolution, reboots, overwrites).
 //! - `reliability`: the bad-input corpus, the resource estimate, recovery, fuzzing.
@@ -23,6 +24,7 @@ mod determinism;
 mod fidelity;
 mod fleet_dynamics;
 mod hand_calculated;
+mod load;
 mod patch_manager;
 mod reliability;
 mod report;
