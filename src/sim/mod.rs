@@ -7,7 +7,9 @@
 
 mod agent;
 mod asg;
+mod delivery;
 pub mod downloads;
+mod records;
 mod spread;
 mod windows;
 pub mod world;
@@ -25,8 +27,9 @@ use crate::window::Target;
 pub use agent::PendingOperation;
 pub use asg::{AsgSample, AsgState};
 pub use downloads::{DownloadLog, DownloadRequest};
+pub use records::{ExecutionRecord, InvocationRecord};
 pub use spread::{GroupSpread, PatchSpread, SPREAD_LEVELS};
-pub use windows::{Execution, ExecutionRecord, Executions, InvocationRecord, Owner};
+pub use windows::{Execution, Executions, Owner};
 pub use world::World;
 
 /// Everything that happens in a run.
