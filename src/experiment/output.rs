@@ -43,6 +43,7 @@ pub struct Difference {
 pub struct Comparison {
     pub experiment_format: u32,
     pub experiment: String,
+    pub description: String,
     pub file: String,
     pub base: String,
     pub version: &'static str,
@@ -80,6 +81,7 @@ pub fn compare(experiment: &Experiment, runs: &[RunMetrics]) -> Comparison {
     Comparison {
         experiment_format: EXPERIMENT_FORMAT,
         experiment: experiment.name.clone(),
+        description: experiment.description.clone(),
         file: experiment.file.clone(),
         base: experiment.base.clone(),
         version: crate::VERSION,
@@ -241,6 +243,9 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         comparison.variants.len(),
         comparison.seeds.len()
     );
+    if !comparison.description.is_empty() {
+        let _ = writeln!(out, "{}", comparison.description);
+    }
     let width = comparison.variants.iter().map(|v| v.chars().count() + 6).max().unwrap_or(0).max(8);
     let mut missing_noted = false;
     let mut metrics: Vec<&str> = Vec::new();
