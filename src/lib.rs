@@ -11,6 +11,7 @@ pub mod bitset;
 pub mod catalog;
 pub mod compliance;
 pub mod engine;
+pub mod experiment;
 pub mod fleet;
 pub mod limits;
 pub mod load;

@@ -66,6 +66,20 @@ pub struct Written {
 ///    under the retired name, and step 1 of the next run puts them back.
 /// 5. Remove the old results. A kill here leaves a staging directory that step 1 removes.
 pub fn write_results(dir: &Path, force: bool, scenario: &Scenario, result: &RunResult) -> Result<Written, WriteError> {
+    write_staged(dir, force, |staging| {
+        write_files(staging, scenario, result)?;
+        // From the files just written, as `patchfleet report DIR` does.
+        write_report(staging).map_err(|error| io::Error::other(error.to_string()))
+    })
+}
+
+/// The procedure of [`write_results`] for any directory: `fill` writes every file into the
+/// staging directory it is given, which then replaces `dir` as described there.
+pub fn write_staged(
+    dir: &Path,
+    force: bool,
+    fill: impl FnOnce(&Path) -> io::Result<()>,
+) -> Result<Written, WriteError> {
     let (parent, leaf) = split(dir);
     fs::create_dir_all(&parent).map_err(io_error(&parent))?;
     let mut written = recover(dir).map_err(io_error(&parent))?;
@@ -87,14 +101,9 @@ pub fn write_results(dir: &Path, force: bool, scenario: &Scenario, result: &RunR
         fs::remove_dir_all(&staging).map_err(io_error(&staging))?;
     }
     fs::create_dir(&staging).map_err(io_error(&staging))?;
-    if let Err(source) = write_files(&staging, scenario, result) {
+    if let Err(source) = fill(&staging) {
         let _ = fs::remove_dir_all(&staging);
         return Err(WriteError::Io { path: dir.to_path_buf(), source });
-    }
-    // From the files just written, as `patchfleet report DIR` does.
-    if let Err(error) = write_report(&staging) {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(WriteError::Io { path: dir.to_path_buf(), source: io::Error::other(error.to_string()) });
     }
     test_hook::step("staged");
     if let Err(source) = replace(&staging, dir, &parent, &leaf) {

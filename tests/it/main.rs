@@ -2,6 +2,7 @@
 //!
 //! - `aws_shapes`: the AWS-shaped files pass botocore's response validation.
 //! - `determinism`: same scenario and seed give byte-identical results on any thread count.
+//! - `experiment`: `patchfleet experiment` and `compare`: paired differences, located errors.
 //! - `fidelity`: snapshots, FailedCount, supersedence, command statuses, package mixes.
 //! - `fleet_dynamics`: partitions, repository capacity, instance faults.
 //! - `hand_calculated`: a ten-instance scenario whose results are worked out by hand.
@@ -21,6 +22,7 @@ mod baselines;
 mod bench_gate;
 mod cli;
 mod determinism;
+mod experiment;
 mod fidelity;
 mod fleet_dynamics;
 mod hand_calculated;

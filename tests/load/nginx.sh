@@ -91,7 +91,11 @@ done
 target="http://127.0.0.1:$port/"
 
 echo "== patchfleet load --calibrate"
-"$patchfleet" load --calibrate --target "$target" scenarios/mirror-stampede.toml | tee "$work/calibration.toml"
+# Eight seconds per rate: a client that falls behind on a loaded machine catches up from
+# its socket buffers (about a second of data per connection) within the measurement, which
+# over three seconds read 18% high once.
+"$patchfleet" load --calibrate --calibrate-seconds 8 --target "$target" scenarios/mirror-stampede.toml \
+    | tee "$work/calibration.toml"
 python3 - "$work/calibration.toml" "$RATE" "$CONNS" <<'EOF'
 import re, sys
 text = open(sys.argv[1]).read()
