@@ -559,6 +559,11 @@ fn experiment(
     say_recovered(&written);
     let table = experiment::comparison_table(&comparison);
     let _ = writeln!(std::io::stdout().lock(), "{table}\nexperiment: {}", dir.display());
+    let failed = comparison.thresholds.iter().filter(|t| !t.passed).count();
+    if failed > 0 {
+        let message = format!("{failed} of {} thresholds failed", comparison.thresholds.len());
+        return Err(Failure { code: 99, message });
+    }
     Ok(())
 }
 

@@ -38,6 +38,7 @@ pub struct Experiment {
     pub metrics: Vec<(String, Unit)>,
     /// Index of the reference variant.
     pub reference: Option<usize>,
+    pub thresholds: Vec<super::thresholds::ExperimentThreshold>,
 }
 
 impl Experiment {
@@ -92,12 +93,14 @@ pub fn load(path: &Path, yes: bool) -> Result<Experiment, String> {
         }
         found
     });
+    let names: Vec<String> = variants.iter().map(|v| v.name.clone()).collect();
+    let thresholds = super::thresholds::check(&parsed, &names, &metrics, reference.is_some(), &place, &mut problems);
     finish(&problems)?;
     let name = parsed.name.as_ref().map(|n| n.get_ref().clone()).unwrap_or_else(|| {
         path.file_stem().map_or_else(|| "experiment".to_string(), |s| s.to_string_lossy().into_owned())
     });
     let description = parsed.description.clone();
-    Ok(Experiment { name, description, file, text, base: base_name, variants, seeds, metrics, reference })
+    Ok(Experiment { name, description, file, text, base: base_name, variants, seeds, metrics, reference, thresholds })
 }
 
 fn finish(problems: &[Diagnostic]) -> Result<(), String> {

@@ -23,6 +23,19 @@ pub(crate) struct ExperimentFile {
     pub variant: Vec<VariantEntry>,
     #[serde(default)]
     pub sweep: Vec<SweepEntry>,
+    #[serde(default)]
+    pub threshold: Vec<ThresholdEntry>,
+}
+
+/// `[[threshold]]`: a bound on a statistic of one variant's metric.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ThresholdEntry {
+    pub variant: Spanned<String>,
+    pub metric: Spanned<String>,
+    pub statistic: Option<Spanned<String>>,
+    pub min: Option<Spanned<crate::scenario::schema::BoundSpec>>,
+    pub max: Option<Spanned<crate::scenario::schema::BoundSpec>>,
 }
 
 /// `[[variant]]`: a name and overrides by path.

@@ -15,6 +15,7 @@ mod output;
 mod overrides;
 mod results_compare;
 pub mod stats;
+pub mod thresholds;
 
 pub use define::{Experiment, MAX_RUNS, Variant, load};
 pub use execute::{RunMetrics, execute};

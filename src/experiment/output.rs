@@ -52,6 +52,8 @@ pub struct Comparison {
     pub variants: Vec<String>,
     pub reference: Option<String>,
     pub rows: Vec<Row>,
+    /// Each `[[threshold]]` with its statistic's value and whether it passed.
+    pub thresholds: Vec<super::thresholds::ExperimentThresholdResult>,
 }
 
 /// Means, intervals and paired differences from the runs (in run order).
@@ -78,7 +80,7 @@ pub fn compare(experiment: &Experiment, runs: &[RunMetrics]) -> Comparison {
             });
         }
     }
-    Comparison {
+    let mut comparison = Comparison {
         experiment_format: EXPERIMENT_FORMAT,
         experiment: experiment.name.clone(),
         description: experiment.description.clone(),
@@ -90,7 +92,10 @@ pub fn compare(experiment: &Experiment, runs: &[RunMetrics]) -> Comparison {
         variants: experiment.variants.iter().map(|v| v.name.clone()).collect(),
         reference: experiment.reference.map(|r| experiment.variants[r].name.clone()),
         rows,
-    }
+        thresholds: Vec::new(),
+    };
+    comparison.thresholds = super::thresholds::evaluate(&experiment.thresholds, &comparison);
+    comparison
 }
 
 /// Why an experiment produced no directory.
@@ -291,6 +296,7 @@ pub fn comparison_table(comparison: &Comparison) -> String {
     if missing_noted {
         let _ = writeln!(out, "  A run without a value (a level never reached) is counted, not averaged.");
     }
+    out.push_str(&super::thresholds::block(&comparison.thresholds));
     out
 }
 

@@ -71,7 +71,9 @@ fn unknown(name: &str, names: &BTreeMap<String, Unit>) -> String {
     }
 }
 
-fn fits(bound: Bound, unit: Unit) -> Result<(), String> {
+/// Whether a bound is in a unit the metric has (a duration for seconds, a percentage or a
+/// 0-1 number for shares, a number for the rest).
+pub fn fits(bound: Bound, unit: Unit) -> Result<(), String> {
     match (bound, unit) {
         (Bound::Number(n), Unit::Share) if !(0.0..=1.0).contains(&n) => {
             Err(format!("a share lies in [0, 1] (or write a percentage such as 95%), not {n}"))

@@ -19,6 +19,24 @@ pub enum Bound {
 }
 
 impl Bound {
+    /// A bound written as text: a percentage such as `95%`, or a duration such as `3d`.
+    pub fn parse(text: &str) -> Result<Bound, String> {
+        match text.strip_suffix('%') {
+            Some(percent) => match percent.trim().parse::<f64>() {
+                Ok(p) if (0.0..=100.0).contains(&p) => Ok(Bound::Percent(p)),
+                _ => Err(format!("`{text}` is not a percentage from 0% to 100%")),
+            },
+            None => crate::time::parse_duration(text)
+                .map(Bound::Duration)
+                .map_err(|e| format!("`{text}` is neither a number, a duration (`3d`, `90m`) nor a percentage: {e}")),
+        }
+    }
+
+    /// A bound written as a number, in the metric's own unit.
+    pub fn number(n: f64) -> Result<Bound, String> {
+        if n.is_finite() { Ok(Bound::Number(n)) } else { Err(format!("{n} is not a finite number")) }
+    }
+
     /// The bound in the metric's unit.
     pub fn value(self) -> f64 {
         match self {

@@ -238,3 +238,46 @@ fn compare_shows_two_runs_side_by_side_and_refuses_different_scenarios() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("summary.json"), "{}", text(&missing.stderr));
 }
+
+/// `[[threshold]]` in an experiment bounds a statistic of one variant's metric: the paired
+/// difference of `five` is -840 s (hand-calculated above), so `diff_ci_high <= -600` passes
+/// and `diff_mean <= -900` fails, with exit code 99 after the outputs are written.
+#[test]
+fn experiment_thresholds_bound_a_variants_statistics_and_exit_99_when_one_fails() {
+    let temp = tempfile::tempdir().unwrap();
+    let thresholds = "[[threshold]]\nvariant = \"five\"\nmetric = \"windows.friday-install.run.max\"\n\
+                      statistic = \"diff_ci_high\"\nmax = -600\n\n[[threshold]]\nvariant = \"five\"\n\
+                      metric = \"windows.friday-install.run.max\"\nstatistic = \"diff_mean\"\nmax = -900\n\n\
+                      [[threshold]]\nvariant = \"three\"\nmetric = \"windows.friday-install.run.max\"\nmax = \"30m\"\n";
+    let file = write(temp.path(), "t.toml", &experiment_text(thresholds));
+    let out = temp.path().join("out");
+    let output = experiment(&file, &out, &[]);
+    assert_eq!(output.status.code(), Some(99), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("✓ five windows.friday-install.run.max (diff_ci_high)"), "{stdout}");
+    assert!(stdout.contains("✗ five windows.friday-install.run.max (diff_mean)"), "{stdout}");
+    assert!(stdout.contains("✓ three windows.friday-install.run.max (mean)"), "{stdout}");
+    assert!(stdout.contains("1 of 3 thresholds failed: exit code 99"), "{stdout}");
+    let comparison: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("comparison.json")).unwrap()).unwrap();
+    let passed: Vec<bool> = comparison["thresholds"].as_array().unwrap().iter().map(|t| t["passed"] == true).collect();
+    assert_eq!(passed, [true, false, true]);
+}
+
+#[test]
+fn experiment_thresholds_on_unknown_variants_metrics_or_statistics_are_located_errors() {
+    let temp = tempfile::tempdir().unwrap();
+    let bad =
+        "[[threshold]]\nvariant = \"seven\"\nmetric = \"compliance.prod.min\"\nstatistic = \"median\"\nmax = \"3d\"\n";
+    let file = write(temp.path(), "bad.toml", &experiment_text(bad));
+    let output = experiment(&file, &temp.path().join("out"), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("threshold[0].variant: no variant named `seven`"), "{stderr}");
+    assert!(
+        stderr.contains("threshold[0].metric: `compliance.prod.min` is not one of the experiment's `metrics`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("threshold[0].statistic: unknown statistic `median`"), "{stderr}");
+    assert!(!temp.path().join("out").exists());
+}

@@ -33,17 +33,8 @@ pub(super) fn thresholds(c: &mut Checker, specs: &[ThresholdSpec], windows: &[Wi
 
 fn bound(c: &mut Checker, path: &str, spec: &BoundSpec) -> Option<Bound> {
     let parsed = match spec {
-        BoundSpec::Number(n) if n.is_finite() => Ok(Bound::Number(*n)),
-        BoundSpec::Number(n) => Err(format!("{n} is not a finite number")),
-        BoundSpec::Text(text) => match text.strip_suffix('%') {
-            Some(percent) => match percent.trim().parse::<f64>() {
-                Ok(p) if (0.0..=100.0).contains(&p) => Ok(Bound::Percent(p)),
-                _ => Err(format!("`{text}` is not a percentage from 0% to 100%")),
-            },
-            None => crate::time::parse_duration(text)
-                .map(Bound::Duration)
-                .map_err(|e| format!("`{text}` is neither a number, a duration (`3d`, `90m`) nor a percentage: {e}")),
-        },
+        BoundSpec::Number(n) => Bound::number(*n),
+        BoundSpec::Text(text) => Bound::parse(text),
     };
     c.parse(path, parsed)
 }
