@@ -16,8 +16,8 @@ use crate::window::status::Cause;
 
 impl Sim<'_> {
     /// Delivers the command if the agent can be reached (and has not crashed); otherwise it
-    /// waits until the agent is back or the deadline passes, whichever is first. Returns
-    /// whether the invocation is still alive.
+    /// waits until the agent is back or the deadline passes, whichever is first, and ends it
+    /// Delivery Timed Out at the deadline.
     pub(super) fn try_deliver(
         &mut self,
         now: SimTime,
