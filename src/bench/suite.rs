@@ -47,6 +47,14 @@ impl Measure {
 /// toolchain and libc drift while still catching two extra instructions per operation in
 /// the cheapest body (`rate(7 days)`, about 150 per fire).
 const MICRO_TOLERANCE: f64 = 1.0;
+/// Tolerance of the hold loops (the pending set and the bare heap beside it). Their count
+/// repeats exactly on one build, but moves between builds when unrelated code changes how
+/// the crate is split into codegen units: on 2026-12-01 both loops rose by 14 instructions
+/// per hold (+3.4% at 10^3, +2.2% at 10^6) between two commits that did not touch the
+/// engine. 5% keeps that out of the verdict and still catches a queue that does one more
+/// sift step per hold; the ratio of the pending set to the bare heap, printed under the
+/// table, moved by under 0.1%.
+const HOLD_TOLERANCE: f64 = 5.0;
 /// Tolerance of the whole default scenario, which also counts hash-map probing (seeded per
 /// process) and allocator work: its spread over five runs was under 0.01%, a hundredth of
 /// this.
@@ -62,24 +70,16 @@ const fn micro(
     Measure { name, about, op, ops, counted: true, tolerance_percent: MICRO_TOLERANCE, wall_samples: 5, prepare }
 }
 
+const fn hold(name: &'static str, about: &'static str, prepare: fn(u64) -> Result<Body, String>) -> Measure {
+    Measure { tolerance_percent: HOLD_TOLERANCE, ..micro(name, about, "hold", 100_000, prepare) }
+}
+
 /// The suite, in the order it runs and reports.
 pub const SUITE: &[Measure] = &[
-    micro(
-        "engine_hold/pending_1000",
-        "engine pending-event set, hold model, 10^3 pending",
-        "hold",
-        100_000,
-        pending_1k,
-    ),
-    micro("engine_hold/binary_heap_1000", "bare std BinaryHeap, same hold loop, 10^3", "hold", 100_000, heap_1k),
-    micro(
-        "engine_hold/pending_1000000",
-        "engine pending-event set, hold model, 10^6 pending",
-        "hold",
-        100_000,
-        pending_1m,
-    ),
-    micro("engine_hold/binary_heap_1000000", "bare std BinaryHeap, same hold loop, 10^6", "hold", 100_000, heap_1m),
+    hold("engine_hold/pending_1000", "engine pending-event set, hold model, 10^3 pending", pending_1k),
+    hold("engine_hold/binary_heap_1000", "bare std BinaryHeap, same hold loop, 10^3", heap_1k),
+    hold("engine_hold/pending_1000000", "engine pending-event set, hold model, 10^6 pending", pending_1m),
+    hold("engine_hold/binary_heap_1000000", "bare std BinaryHeap, same hold loop, 10^6", heap_1m),
     micro("scan_evaluation/catalog_2000", "compliance::evaluate, one Scan, ~2,000 patches", "scan", 20_000, scan_2k),
     micro("scan_evaluation/catalog_10000", "compliance::evaluate, one Scan, ~10,000 patches", "scan", 20_000, scan_10k),
     micro("schedule_next_fire/weekly_utc", "next fire of cron(0 3 ? * TUE *), UTC", "fire", 10_000, fire_weekly),
