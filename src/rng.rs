@@ -127,6 +127,16 @@ impl Stream {
     }
 }
 
+/// SplitMix64 of `x`: the golden-ratio increment and the finaliser, a bijection with full
+/// avalanche. Ids derived from an index (instance ids, snapshot GUIDs) use it, so distinct
+/// indices give distinct, unrelated-looking ids.
+pub fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// One uniform draw in `[0, 1)` keyed by `(seed, entity, purpose)`, for hot paths that need a
 /// single number per entity (an Auto Scaling instance's lifetime) where setting up a ChaCha
 /// stream would cost more than everything else the event does. The key is mixed with the

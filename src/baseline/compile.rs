@@ -214,14 +214,8 @@ impl Snapshot {
     /// The id AWS would show: a GUID, derived from the snapshot's number and the scenario's
     /// seed alone so it is stable across runs.
     pub fn guid(id: u32, seed: u64) -> String {
-        let mix = |mut z: u64| {
-            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
-        let high = mix(seed ^ ((id as u64) << 1));
-        let low = mix(high ^ id as u64);
+        let high = crate::rng::splitmix64(seed ^ ((id as u64) << 1));
+        let low = crate::rng::splitmix64(high ^ id as u64);
         format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
             high >> 32,

@@ -98,12 +98,8 @@ pub fn patch_group_of(tags: &BTreeMap<String, String>) -> Option<&str> {
 /// An EC2-style instance id (`i-` and 17 hex digits), derived from the index alone so that
 /// it is stable across runs and seeds.
 pub fn instance_id(index: u32) -> String {
-    // SplitMix64's finaliser is a bijection, so distinct indices give distinct ids.
-    let mut z = (index as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    format!("i-0{z:016x}")
+    // SplitMix64 is a bijection, so distinct indices give distinct ids.
+    format!("i-0{:016x}", crate::rng::splitmix64(index as u64))
 }
 
 /// Per-instance state, one entry per instance in every vector.

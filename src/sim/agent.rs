@@ -94,7 +94,8 @@ impl Sim<'_> {
             now,
             now + self.scenario.agent.scan_duration,
             previous.and_then(|r| r.last_no_reboot_install),
-            (baseline, snapshot),
+            baseline,
+            snapshot,
         )
     }
 
@@ -110,7 +111,8 @@ impl Sim<'_> {
         start: SimTime,
         end: SimTime,
         last_no_reboot_install: Option<SimTime>,
-        (baseline, snapshot): (u16, &Snapshot),
+        baseline: u16,
+        snapshot: &Snapshot,
     ) -> InstanceReport {
         let group = &self.world.groups[self.world.instances.group[instance as usize] as usize];
         let compiled = &self.world.baselines[baseline as usize];
@@ -306,7 +308,8 @@ impl Sim<'_> {
             now,
             end,
             last_no_reboot,
-            (group.baseline, snapshot),
+            group.baseline,
+            snapshot,
         );
         self.world.instances.operations[index] = operation_number.wrapping_add(1);
         PendingOperation {
