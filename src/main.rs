@@ -491,12 +491,11 @@ fn run(
     })?;
     say_recovered(&written);
     let mut stdout = std::io::stdout().lock();
-    let table = summary_table(&scenario, &result);
+    // One summary for the table and the exit code (the results files made their own).
+    let summary = patchfleet::report::summarize(&scenario, &result);
+    let table = summary_table(&scenario, &result, &summary);
     let _ = writeln!(stdout, "{table}results: {}  (report: {})", dir.display(), dir.join("report.html").display());
-    if scenario.thresholds.is_empty() {
-        return Ok(());
-    }
-    let thresholds = patchfleet::report::summarize(&scenario, &result).thresholds;
+    let thresholds = &summary.thresholds;
     let failed = thresholds.iter().filter(|t| !t.passed).count();
     if failed > 0 {
         return Err(Failure { code: 99, message: format!("{failed} of {} thresholds failed", thresholds.len()) });

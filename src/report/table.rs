@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::figures::View;
 use super::sparkline::sparkline;
-use super::summary::{Summary, summarize};
+use super::summary::Summary;
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 
@@ -122,9 +122,8 @@ fn nanos(ns: u64) -> String {
     }
 }
 
-/// The text printed to stdout at the end of a run.
-pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
-    let summary = summarize(scenario, result);
+/// The text printed to stdout at the end of a run, from its summary.
+pub fn summary_table(scenario: &Scenario, result: &RunResult, summary: &Summary) -> String {
     let perf = perf(scenario, result);
     let mut out = String::new();
     let _ = writeln!(
@@ -140,11 +139,11 @@ pub fn summary_table(scenario: &Scenario, result: &RunResult) -> String {
     );
     let width = summary.patch_groups.iter().map(|g| g.patch_group.chars().count()).max().unwrap_or(0).max(11);
     let width = summary.windows.iter().map(|w| w.window.chars().count()).fold(width, usize::max);
-    compliance_block(&mut out, &summary, result, width);
-    time_to_block(&mut out, &summary, width);
-    exposure_block(&mut out, &summary, width);
-    windows_block(&mut out, &summary, width);
-    thresholds_block(&mut out, &summary);
+    compliance_block(&mut out, summary, result, width);
+    time_to_block(&mut out, summary, width);
+    exposure_block(&mut out, summary, width);
+    windows_block(&mut out, summary, width);
+    thresholds_block(&mut out, summary);
     if !summary.alarms.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "ALARMS AND REMEDIATIONS");
