@@ -1,6 +1,7 @@
 //! The integration tests: one crate, modules named after behaviours.
 //!
 //! - `aws_shapes`: the AWS-shaped files pass botocore's response validation.
+//! - `deploy`: the Kubernetes Indexed Job example's pods, run locally, merge exactly.
 //! - `determinism`: same scenario and seed give byte-identical results on any thread count.
 //! - `experiment`: `patchfleet experiment` and `compare`: paired differences, located errors.
 //! - `fidelity`: snapshots, FailedCount, supersedence, command statuses, package mixes.
@@ -21,6 +22,7 @@ mod aws_shapes;
 mod baselines;
 mod bench_gate;
 mod cli;
+mod deploy;
 mod determinism;
 mod experiment;
 mod fidelity;
