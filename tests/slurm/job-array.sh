@@ -94,12 +94,12 @@ free_port() {
 }
 node="$(hostname -s)"
 mkdir -p "$work/munge" "$work/state" "$work/spool" "$work/log" "$work/jobs"
-chmod 700 "$work/munge"
+chmod 711 "$work/munge"   # clients reach the socket; only root reads the key
 mungekey --create --keyfile="$work/munge/munge.key"
-# --force: munged refuses to run as root, or with its files under /tmp, without it.
-munged --foreground --force --key-file="$work/munge/munge.key" \
+munged --foreground --key-file="$work/munge/munge.key" \
     --socket="$work/munge/munge.socket" --pid-file="$work/munge/munged.pid" \
-    --seed-file="$work/munge/munged.seed" --log-file="$work/log/munged.log" &
+    --seed-file="$work/munge/munged.seed" --log-file="$work/log/munged.log" \
+    >"$work/log/munged.out" 2>&1 &
 pids+=($!)
 cat >"$work/slurm.conf" <<EOF
 ClusterName=patchfleet-test
