@@ -170,13 +170,13 @@ wait_merge() { # DEPENDENCY_JOB SHARDS_DIR RESULT_DIR: the merge job's sbatch --
 same_as_unsharded() { # RESULT_DIR LABEL
     [[ -s "$1/runs.csv" ]] || fail "$2: the merge wrote no runs.csv"
     diff -r "$work/unsharded" "$1" >&2 || fail "$2: merged shards differ from the unsharded run"
-    echo "$2: merged shards are byte-identical to the unsharded run ($(ls "$1" | wc -l) files)"
+    echo "$2: merged shards are byte-identical to the unsharded run ($(find "$1" -type f | wc -l) files)"
 }
 shards_are() { # SHARDS_DIR EXPECTED_NAMES...
     local dir="$1"
     shift
     local got
-    got="$(cd "$dir" && ls | sort | tr '\n' ' ')"
+    got="$(find "$dir" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')"
     [[ "$got" == "$* " ]] || fail "shard directories in $dir are '$got', expected '$* '"
 }
 
