@@ -23,6 +23,7 @@ mod bench_gate;
 mod cli;
 mod determinism;
 mod experiment;
+mod experiment_shards;
 mod fidelity;
 mod fleet_dynamics;
 mod hand_calculated;
