@@ -10,6 +10,8 @@
 //! closed stdout or stderr (`patchfleet validate ... | head -1`) ends output quietly: every
 //! write ignores its error rather than panicking as `println!` would.
 
+mod cli;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -84,32 +86,12 @@ enum Command {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
-    /// Run every variant of an experiment file with every seed and compare them with 95%
-    /// intervals; writes experiments/<name>/ (README.md, "Experiments").
-    Experiment {
-        /// The experiment file (TOML).
-        file: PathBuf,
-        /// Runs at once (default: one per core; at most 256). Results do not depend on it.
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Output directory (default: experiments/<experiment name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Replace a non-empty output directory.
-        #[arg(long)]
-        force: bool,
-        /// Run even when the experiment has more than 10,000 runs.
-        #[arg(long)]
-        yes: bool,
-        /// Also write each run's results directory under runs/.
-        #[arg(long)]
-        keep_runs: bool,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Experiment(cli::experiment::ExperimentArgs),
     /// Two results directories of the same scenario side by side, metric by metric.
-    Compare { dir_a: PathBuf, dir_b: PathBuf },
+    Compare {
+        dir_a: PathBuf,
+        dir_b: PathBuf,
+    },
     /// Print the next fire instants of a maintenance-window schedule, in UTC.
     Schedule {
         /// `cron(...)`, `rate(...)` or `at(...)`.
@@ -294,9 +276,7 @@ fn main() -> ExitCode {
             run(scenario.as_deref(), seed, out, force, quiet, threads, budget)
         }
         Command::Report { dir } => report(&dir),
-        Command::Experiment { file, jobs, out, force, yes, keep_runs, quiet } => {
-            experiment(&file, jobs, out, force, yes, keep_runs, quiet)
-        }
+        Command::Experiment(args) => cli::experiment::main(args),
         Command::Compare { dir_a, dir_b } => compare(&dir_a, &dir_b),
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Scenario { command: ScenarioCommand::Show { scenario } } => show(scenario.as_deref()),
@@ -499,69 +479,6 @@ fn run(
     let failed = thresholds.iter().filter(|t| !t.passed).count();
     if failed > 0 {
         return Err(Failure { code: 99, message: format!("{failed} of {} thresholds failed", thresholds.len()) });
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn experiment(
-    file: &Path,
-    jobs: Option<usize>,
-    out: Option<PathBuf>,
-    force: bool,
-    yes: bool,
-    keep_runs: bool,
-    quiet: bool,
-) -> Result<(), Failure> {
-    use patchfleet::experiment::{self, OutputError};
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if !(1..=MAX_THREADS).contains(&jobs) {
-        return Err(Failure::input(format!(
-            "--jobs {jobs}: give 1 to {MAX_THREADS} (limits::MAX_THREADS); results do not depend on it"
-        )));
-    }
-    let experiment = experiment::load(file, yes).map_err(|problems| {
-        Failure::input(format!("{problems}\nerror: {} is not a valid experiment; nothing was run", file.display()))
-    })?;
-    let dir = out.unwrap_or_else(|| PathBuf::from("experiments").join(&experiment.name));
-    let recovered =
-        recover(&dir).map_err(|e| Failure::input(format!("cannot clean up beside {}: {e}", dir.display())))?;
-    say_recovered(&recovered);
-    if !force && std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
-        return Err(Failure::input(format!(
-            "{} already exists and is not empty; pass --force to replace it",
-            dir.display()
-        )));
-    }
-    let total = experiment.runs() as u64;
-    let bar = if progress_hidden(quiet) {
-        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden())
-    } else {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(8));
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} runs {pos}/{len} [{bar:30}] ETA {eta}  last: {msg}")
-                .expect("static template")
-                .progress_chars("=> "),
-        );
-        bar.enable_steady_tick(Duration::from_millis(250));
-        bar
-    };
-    let outcome = experiment::write_outputs(&dir, force, &experiment, jobs, keep_runs, |done, label| {
-        bar.set_position(done as u64);
-        bar.set_message(label.to_string());
-    });
-    bar.finish_and_clear();
-    let (comparison, written) = outcome.map_err(|error| match error {
-        OutputError::Run(message) => Failure { code: 1, message },
-        OutputError::Write(error) => Failure::input(error.to_string()),
-    })?;
-    say_recovered(&written);
-    let table = experiment::comparison_table(&comparison);
-    let _ = writeln!(std::io::stdout().lock(), "{table}\nexperiment: {}", dir.display());
-    let failed = comparison.thresholds.iter().filter(|t| !t.passed).count();
-    if failed > 0 {
-        let message = format!("{failed} of {} thresholds failed", comparison.thresholds.len());
-        return Err(Failure { code: 99, message });
     }
     Ok(())
 }

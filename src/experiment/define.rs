@@ -31,8 +31,8 @@ pub struct Experiment {
     /// The experiment file as named by the user, and its text as run.
     pub file: String,
     pub text: String,
-    /// The base scenario as named in messages.
-    pub base: String,
+    /// The base scenario: its name in messages, and its text as read.
+    pub base: Base,
     pub variants: Vec<Variant>,
     pub seeds: Vec<u64>,
     pub metrics: Vec<(String, Unit)>,
@@ -64,10 +64,29 @@ pub fn load(path: &Path, yes: bool) -> Result<Experiment, String> {
     let text = scenario::read_text(path).map_err(|e| e.located(&file))?;
     let place = Place { file: &file, text: &text };
     let parsed = parse(&place).map_err(|d| d.to_string())?;
-    let mut problems = Vec::new();
     let (base_name, base_text) = read_base(path, &parsed, &place)?;
-    let seeds = seeds(&parsed, &place, &mut problems);
-    let planned = plan(&parsed, &place, &mut problems);
+    build(&place, &parsed, Base { name: base_name, text: base_text }, yes)
+}
+
+/// The base scenario an experiment was planned on: its name in messages, and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Base {
+    pub name: String,
+    pub text: String,
+}
+
+/// The experiment `file` (its name and text as run) on the base scenario as it was read
+/// then, validated again: how a merge rebuilds the plan its shards ran, with no file read.
+pub fn rebuild(file: &str, text: &str, base: Base) -> Result<Experiment, String> {
+    let place = Place { file, text };
+    let parsed = parse(&place).map_err(|d| d.to_string())?;
+    build(&place, &parsed, base, true)
+}
+
+fn build(place: &Place<'_>, parsed: &ExperimentFile, base: Base, yes: bool) -> Result<Experiment, String> {
+    let mut problems = Vec::new();
+    let seeds = seeds(parsed, place, &mut problems);
+    let planned = plan(parsed, place, &mut problems);
     let runs = (planned.len() as u64).saturating_mul(seeds.len() as u64);
     if planned.is_empty() {
         problems.push(place.at(0, "", "no variants: add a [[variant]] or a [[sweep]]"));
@@ -81,9 +100,9 @@ pub fn load(path: &Path, yes: bool) -> Result<Experiment, String> {
         problems.push(place.at(0, "", message));
     }
     finish(&problems)?;
-    let variants = build_variants(&planned, &base_name, &base_text, &place, &mut problems);
+    let variants = build_variants(&planned, &base.name, &base.text, place, &mut problems);
     finish(&problems)?;
-    let metrics = check_metrics(&parsed, &variants, &place, &mut problems)?;
+    let metrics = check_metrics(parsed, &variants, place, &mut problems)?;
     let reference = parsed.reference.as_ref().and_then(|reference| {
         let found = variants.iter().position(|v| &v.name == reference.get_ref());
         if found.is_none() {
@@ -94,13 +113,23 @@ pub fn load(path: &Path, yes: bool) -> Result<Experiment, String> {
         found
     });
     let names: Vec<String> = variants.iter().map(|v| v.name.clone()).collect();
-    let thresholds = super::thresholds::check(&parsed, &names, &metrics, reference.is_some(), &place, &mut problems);
+    let thresholds = super::thresholds::check(parsed, &names, &metrics, reference.is_some(), place, &mut problems);
     finish(&problems)?;
     let name = parsed.name.as_ref().map(|n| n.get_ref().clone()).unwrap_or_else(|| {
-        path.file_stem().map_or_else(|| "experiment".to_string(), |s| s.to_string_lossy().into_owned())
+        Path::new(place.file).file_stem().map_or_else(|| "experiment".to_string(), |s| s.to_string_lossy().into_owned())
     });
-    let description = parsed.description.clone();
-    Ok(Experiment { name, description, file, text, base: base_name, variants, seeds, metrics, reference, thresholds })
+    Ok(Experiment {
+        name,
+        description: parsed.description.clone(),
+        file: place.file.to_string(),
+        text: place.text.to_string(),
+        base,
+        variants,
+        seeds,
+        metrics,
+        reference,
+        thresholds,
+    })
 }
 
 fn finish(problems: &[Diagnostic]) -> Result<(), String> {

@@ -5,20 +5,25 @@
 //! scenario's text and validates every variant as a whole scenario before anything runs;
 //! [`execute`] runs every (variant, seed) pair on a pool of threads; [`compare`] turns the
 //! per-run metrics into means, intervals and paired differences; [`output`] writes the
-//! experiment directory. This module sits above `run.rs`: nothing below it knows
+//! experiment directory. [`shard`] splits the runs among processes (a Slurm job array, a
+//! Kubernetes Indexed Job) and [`merge`] puts their shard directories back together into
+//! exactly the directory one process writes. This module sits above `run.rs`: nothing below it knows
 //! experiments exist.
 
 mod define;
 mod execute;
 mod file;
+mod merge;
 mod output;
 mod overrides;
 mod results_compare;
+pub mod shard;
 pub mod stats;
 pub mod thresholds;
 
-pub use define::{Experiment, MAX_RUNS, Variant, load};
-pub use execute::{RunMetrics, execute};
+pub use define::{Base, Experiment, MAX_RUNS, Variant, load, rebuild};
+pub use execute::{CURVE_STEPS, Curve, FLEET, RunMetrics, execute};
+pub use merge::{MergeError, SHARD_FORMAT, ShardInfo, merge, write_shard};
 pub use output::{
     Comparison, Difference, OutputError, Row, compare, comparison_csv, comparison_table, runs_csv, write_outputs,
 };

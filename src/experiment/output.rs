@@ -85,7 +85,7 @@ pub fn compare(experiment: &Experiment, runs: &[RunMetrics]) -> Comparison {
         experiment: experiment.name.clone(),
         description: experiment.description.clone(),
         file: experiment.file.clone(),
-        base: experiment.base.clone(),
+        base: experiment.base.name.clone(),
         version: crate::VERSION,
         confidence: CONFIDENCE,
         seeds: experiment.seeds.clone(),
@@ -120,7 +120,8 @@ pub fn write_outputs(
     let mut outcome: Result<Comparison, String> = Err(String::new());
     let written = write_staged(dir, force, |staging| {
         let runs_dir = staging.join("runs");
-        let runs = match execute(experiment, jobs, keep_runs.then_some(runs_dir.as_path()), &done) {
+        let all: Vec<usize> = (0..experiment.runs()).collect();
+        let runs = match execute(experiment, &all, jobs, keep_runs.then_some(runs_dir.as_path()), &done) {
             Ok(runs) => runs,
             Err(message) => {
                 outcome = Err(message);
@@ -140,11 +141,16 @@ pub fn write_outputs(
     }
 }
 
-fn file_name_of(file: &str) -> String {
+pub(crate) fn file_name_of(file: &str) -> String {
     Path::new(file).file_name().map_or_else(|| "experiment.toml".into(), |n| n.to_string_lossy().into_owned())
 }
 
-fn write_files(dir: &Path, experiment: &Experiment, runs: &[RunMetrics], comparison: &Comparison) -> io::Result<()> {
+pub(crate) fn write_files(
+    dir: &Path,
+    experiment: &Experiment,
+    runs: &[RunMetrics],
+    comparison: &Comparison,
+) -> io::Result<()> {
     fs::write(dir.join(file_name_of(&experiment.file)), &experiment.text)?;
     fs::write(dir.join("runs.csv"), runs_csv(experiment, runs))?;
     fs::write(dir.join("comparison.csv"), comparison_csv(comparison))?;

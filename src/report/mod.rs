@@ -24,6 +24,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use figures::{View, round6};
 pub use files::{baseline_id, write_files};
 pub use html::{ReportError, write_report};
 pub use summary::{RESULTS_FORMAT, Summary, summarize};

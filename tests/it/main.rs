@@ -25,6 +25,7 @@ mod cli;
 mod deploy;
 mod determinism;
 mod experiment;
+mod experiment_shards;
 mod fidelity;
 mod fleet_dynamics;
 mod hand_calculated;

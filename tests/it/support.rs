@@ -3,10 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The `patchfleet` binary built for these tests, with a clean environment for output.
+/// The `patchfleet` binary built for these tests, with a clean environment for output and
+/// outside any job array (so the suite runs whole even as a task of one).
 pub fn patchfleet() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_patchfleet"));
     command.env("CI", "1").env("NO_COLOR", "1");
+    for shard_variable in
+        ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "JOB_COMPLETION_INDEX"]
+    {
+        command.env_remove(shard_variable);
+    }
     command
 }
 
