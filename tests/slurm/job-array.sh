@@ -10,7 +10,8 @@
 # 4. again as `--array=1-4` (patchfleet takes the shard index relative to the array's
 #    first index), merged with `patchfleet experiment merge` outside Slurm, compared again;
 # 5. a non-contiguous `--array=0-6:2`: its tasks past the shard count must fail, and the
-#    merge job that depends on the array must be cancelled, not run.
+#    merge job that depends on the array must be cancelled, not run;
+# 6. the sbatch file submitted without --array must refuse (exit 2), not run everything.
 #
 # Run by .ci/run after the nginx load test; about half a minute once Slurm is installed.
 # Every failure is loud (exit non-zero, with the daemons' logs and the jobs' output);
@@ -81,6 +82,10 @@ cleanup() {
     exit "$status"
 }
 trap cleanup EXIT
+
+# Run inside a Slurm job or a Kubernetes pod, these would make the unsharded run a shard.
+unset SLURM_ARRAY_JOB_ID SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT SLURM_ARRAY_TASK_MIN \
+    SLURM_ARRAY_TASK_MAX SLURM_ARRAY_TASK_STEP JOB_COMPLETION_INDEX
 
 cargo build --quiet
 export PATCHFLEET="$PWD/target/debug/patchfleet"
@@ -218,5 +223,15 @@ for task in 4 6; do
     [[ ! -e "$work/shards-2/${task}-of-4" ]] || fail "task $task of the non-contiguous array wrote a shard"
 done
 echo "--array=0-6:2: tasks 4 and 6 refused, the merge job was cancelled"
+
+echo "== sbatch without --array: the task refuses to run the whole experiment"
+status=0
+timeout "$TIMEOUT" sbatch --wait --quiet "${task_options[@]}" --output="$work/jobs/no-array-%j.out" \
+    "$SBATCH_FILE" "$EXPERIMENT" "$work/shards-3" || status=$?
+(( status != 124 )) || fail "the job without --array did not end within $TIMEOUT s"
+(( status == 2 )) || fail "the job without --array ended with status $status, not 2"
+grep -q -- "--array" "$work"/jobs/no-array-*.out || fail "the job without --array does not say to use --array"
+[[ ! -e "$work/shards-3" ]] || fail "the job without --array wrote $work/shards-3"
+echo "without --array: refused (exit 2)"
 
 echo "== slurm job-array test ok"
