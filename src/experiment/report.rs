@@ -59,25 +59,32 @@ pub fn page(experiment: &Experiment, runs: &[RunMetrics], comparison: &Compariso
     }
     html.push_str("<h2>Metrics</h2>\n");
     for (index, (metric, unit)) in experiment.metrics.iter().enumerate() {
-        let rows: Vec<&Row> = comparison.rows.iter().filter(|r| &r.metric == metric).collect();
-        let _ = writeln!(html, "<h3>{}</h3>", escape(metric));
-        let variant = |name: &str| comparison.variants.iter().position(|v| v == name).unwrap_or(0);
-        let means: Vec<(usize, &str, &Estimate)> =
-            rows.iter().map(|r| (variant(&r.variant), r.variant.as_str(), &r.estimate)).collect();
-        let svg = intervals(&format!("{metric}: mean and 95% interval"), *unit, &means, false)?;
-        let _ = writeln!(html, "<figure class=\"chart\" id=\"metric-{index}\">{svg}</figure>");
-        let diffs: Vec<(usize, &str, &Estimate)> = rows
-            .iter()
-            .filter_map(|r| r.vs_reference.as_ref().map(|d| (variant(&r.variant), r.variant.as_str(), &d.estimate)))
-            .collect();
-        if let (Some(reference), false) = (&comparison.reference, diffs.is_empty()) {
-            let title = format!("{metric}: paired difference from {reference}");
-            let svg = intervals(&title, *unit, &diffs, true)?;
-            let _ = writeln!(html, "<figure class=\"chart\" id=\"difference-{index}\">{svg}</figure>");
-        }
-        html.push_str(&metric_table(&rows, comparison.reference.as_deref()));
+        html.push_str(&metric_section(comparison, index, metric, *unit)?);
     }
     html.push_str("</body></html>\n");
+    Ok(html)
+}
+
+/// One metric: the variants' means with intervals, the paired differences, and the table.
+fn metric_section(comparison: &Comparison, index: usize, metric: &str, unit: Unit) -> Result<String, String> {
+    let mut html = String::new();
+    let rows: Vec<&Row> = comparison.rows.iter().filter(|r| r.metric == metric).collect();
+    let _ = writeln!(html, "<h3>{}</h3>", escape(metric));
+    let variant = |name: &str| comparison.variants.iter().position(|v| v == name).unwrap_or(0);
+    let means: Vec<(usize, &str, &Estimate)> =
+        rows.iter().map(|r| (variant(&r.variant), r.variant.as_str(), &r.estimate)).collect();
+    let svg = intervals(&format!("{metric}: mean and 95% interval"), unit, &means, false)?;
+    let _ = writeln!(html, "<figure class=\"chart\" id=\"metric-{index}\">{svg}</figure>");
+    let diffs: Vec<(usize, &str, &Estimate)> = rows
+        .iter()
+        .filter_map(|r| r.vs_reference.as_ref().map(|d| (variant(&r.variant), r.variant.as_str(), &d.estimate)))
+        .collect();
+    if let (Some(reference), false) = (&comparison.reference, diffs.is_empty()) {
+        let title = format!("{metric}: paired difference from {reference}");
+        let svg = intervals(&title, unit, &diffs, true)?;
+        let _ = writeln!(html, "<figure class=\"chart\" id=\"difference-{index}\">{svg}</figure>");
+    }
+    html.push_str(&metric_table(&rows, comparison.reference.as_deref()));
     Ok(html)
 }
 
