@@ -16,6 +16,7 @@ mod file;
 mod merge;
 mod output;
 mod overrides;
+mod report;
 mod results_compare;
 pub mod shard;
 pub mod stats;

@@ -156,7 +156,9 @@ pub(crate) fn write_files(
     fs::write(dir.join("comparison.csv"), comparison_csv(comparison))?;
     let mut json = serde_json::to_string_pretty(comparison).map_err(io::Error::other)?;
     json.push('\n');
-    fs::write(dir.join("comparison.json"), json)
+    fs::write(dir.join("comparison.json"), json)?;
+    let page = super::report::page(experiment, runs, comparison).map_err(io::Error::other)?;
+    fs::write(dir.join("report.html"), page)
 }
 
 fn num(value: Option<f64>) -> String {
@@ -179,7 +181,7 @@ fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }
 
-fn unit_name(unit: Unit) -> &'static str {
+pub(crate) fn unit_name(unit: Unit) -> &'static str {
     match unit {
         Unit::Seconds => "seconds",
         Unit::Share => "share",
@@ -221,7 +223,7 @@ pub fn comparison_csv(comparison: &Comparison) -> String {
 }
 
 /// A value in its unit, for the table: shares in percent, seconds in s/h/d.
-fn shown(unit: Unit, value: f64, signed: bool) -> String {
+pub(crate) fn shown(unit: Unit, value: f64, signed: bool) -> String {
     let sign = if signed && value >= 0.0 { "+" } else { "" };
     match unit {
         Unit::Share => format!("{sign}{:.2}%", value * 100.0),

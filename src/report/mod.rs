@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 pub use figures::{View, round6};
 pub use files::{baseline_id, write_files};
-pub use html::{ReportError, write_report};
+pub use html::{ReportError, STYLE, charts, escape, write_report};
 pub use summary::{RESULTS_FORMAT, Summary, summarize};
 pub use table::summary_table;
 

@@ -54,7 +54,7 @@ fn output_is_byte_identical_with_one_or_two_jobs_and_the_paired_difference_is_th
     let table = |o: &std::process::Output| text(&o.stdout).rsplit_once("experiment: ").unwrap().0.to_string();
     assert_eq!(table(&first), table(&second));
     let names: Vec<String> = files(&one).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["comparison.csv", "comparison.json", "conc.toml", "runs.csv"]);
+    assert_eq!(names, ["comparison.csv", "comparison.json", "conc.toml", "report.html", "runs.csv"]);
 
     let runs = std::fs::read_to_string(one.join("runs.csv")).unwrap();
     let lines: Vec<&str> = runs.lines().collect();

@@ -256,3 +256,44 @@ fn the_mark_check_tells_drawn_charts_from_empty_frames() {
     assert!(has_marks(r##"<svg><polyline fill="none" points="1,1 2,2 3,3 "/></svg>"##));
     assert!(has_marks(r##"<svg><rect x="0" y="0" width="3" height="3" fill="#009E73"/></svg>"##));
 }
+
+/// An experiment's report.html: per charted group a compliance chart with one mean line and
+/// one band per variant; per metric a dot-and-interval chart with a dot per variant and one
+/// of the paired differences with a dot per non-reference variant.
+#[test]
+fn experiment_report_html_draws_bands_dots_and_intervals_in_headless_chromium() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = temp.path().join("conc.toml");
+    let text_of = format!(
+        "base = \"{}\"\nseeds = [1, 2, 3]\nreference = \"three\"\nmetrics = [\"windows.friday-install.run.max\", \
+         \"compliance.prod.end\"]\n\n[[variant]]\nname = \"three\"\n\n[[variant]]\nname = \"five\"\n\
+         overrides = {{ \"maintenance_window.friday-install.task.install.max_concurrency\" = \"5\" }}\n",
+        data("ten-instances.toml").display()
+    );
+    std::fs::write(&file, text_of).unwrap();
+    let out = temp.path().join("exp");
+    let output = run(&["experiment", file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("<script"), "the page needs no scripts");
+
+    let output =
+        chromium().arg("--dump-dom").arg(format!("file://{}", page.display())).output().expect("chromium runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let dom = text(&output.stdout);
+    assert!(dom.contains("<h1>conc</h1>"), "the page did not load:\n{}", &dom[..dom.len().min(500)]);
+    let charts = charts(&dom);
+    let ids: Vec<&str> = charts.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["compliance-0", "metric-0", "difference-0", "metric-1", "difference-1"]);
+    let count = |body: &str, tag: &str| body.matches(tag).count();
+    let (_, compliance) = &charts[0];
+    assert!(has_marks(compliance), "the compliance chart drew no line");
+    assert_eq!(count(compliance, "<polygon"), 2, "one band per variant");
+    for (id, body) in &charts[1..] {
+        let dots = if id.starts_with("metric") { 2 } else { 1 };
+        assert_eq!(count(body, "<circle"), dots, "{id}: one dot per variant");
+    }
+    // Three seeds with one value each: the interval is a point, drawn at the mean.
+    assert!(dom.contains("840s to 840s"), "the table lists the interval");
+}

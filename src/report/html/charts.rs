@@ -77,8 +77,25 @@ pub fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
+/// The drawing area of a line chart, for marks drawn beneath its lines.
+pub type LineArea<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
 /// Lines over a shared frame, with a legend.
 pub fn line_chart(frame: &Frame, series: &[Series]) -> Result<String, String> {
+    line_chart_over(frame, series, |_| Ok(()))
+}
+
+/// Lines over a shared frame, with a legend, after `beneath` has drawn on the frame (bands,
+/// areas).
+pub fn line_chart_over(
+    frame: &Frame,
+    series: &[Series],
+    beneath: impl FnOnce(&mut LineArea<'_, '_>) -> Result<(), String>,
+) -> Result<String, String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, frame.size).into_drawing_area();
@@ -97,6 +114,7 @@ pub fn line_chart(frame: &Frame, series: &[Series]) -> Result<String, String> {
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(drawing)?;
+        beneath(&mut chart)?;
         for s in series {
             let color = s.color.mix(s.opacity);
             chart

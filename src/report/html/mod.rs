@@ -3,7 +3,7 @@
 //! share one code path. Charts are drawn by plotters; series are downsampled so that a
 //! year of samples stays a few hundred KiB.
 
-mod charts;
+pub mod charts;
 mod read;
 mod sections;
 mod tables;
@@ -54,7 +54,8 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#222}\
+/// The page style shared by every report page.
+pub const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#222}\
 h1{margin-bottom:4px}h2{margin-top:36px;border-bottom:1px solid #ddd}\
 table{border-collapse:collapse;margin:8px 0;font-size:13px}\
 td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}\
