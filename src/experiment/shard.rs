@@ -50,7 +50,8 @@ impl Shard {
     /// The shard a job scheduler assigned through the environment (`lookup` reads a
     /// variable), or `None` outside a job array:
     /// - a Slurm job array task: index `SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN` (MIN
-    ///   taken as 0 when unset) of `SLURM_ARRAY_TASK_COUNT`; the array must be contiguous;
+    ///   taken as 0 when unset) of `SLURM_ARRAY_TASK_COUNT`; the array must be contiguous
+    ///   (`SLURM_ARRAY_TASK_MAX - MIN + 1 = COUNT` when MAX is set), or every task refuses;
     /// - a Kubernetes Indexed Job: index `JOB_COMPLETION_INDEX` of `shard_count`
     ///   (`--shard-count`), which Kubernetes does not pass to the pod.
     ///
@@ -74,13 +75,20 @@ impl Shard {
                 return Err(format!("--shard-count {given} disagrees with SLURM_ARRAY_TASK_COUNT={count}"));
             }
             let min = read("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            let index = id
-                .checked_sub(min)
-                .ok_or_else(|| format!("SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}"))?;
             let what = format!(
                 "the Slurm job array (task {id}, first task {min}, {count} tasks; the array must be contiguous, e.g. --array=0-{})",
                 count.saturating_sub(1)
             );
+            // A step (0-6:2) or a list (0,3,7) leaves gaps: the last task is then further than
+            // COUNT - 1 from the first, and every task refuses, not only those past the count.
+            if let Some(max) = read("SLURM_ARRAY_TASK_MAX")?
+                && max.checked_sub(min).and_then(|span| span.checked_add(1)) != Some(count)
+            {
+                return Err(format!("{what}: tasks {min} to {max} are not {count} consecutive indices"));
+            }
+            let index = id
+                .checked_sub(min)
+                .ok_or_else(|| format!("SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}"))?;
             return Shard::new(index, count, &what).map(Some);
         }
         if let Some(index) = read("JOB_COMPLETION_INDEX")? {
@@ -146,6 +154,22 @@ mod tests {
         let gaps = [("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "3"), ("SLURM_ARRAY_TASK_MIN", "0")];
         let error = Shard::from_env(env(&gaps), None).unwrap_err();
         assert!(error.contains("contiguous"), "{error}");
+        // --array=0-6:2 as Slurm 22.05 sets it (MIN 0, MAX 6, COUNT 4): task 0 refuses too.
+        let step = [
+            ("SLURM_ARRAY_TASK_ID", "0"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_MAX", "6"),
+        ];
+        let error = Shard::from_env(env(&step), None).unwrap_err();
+        assert!(error.contains("tasks 0 to 6 are not 4 consecutive indices"), "{error}");
+        let contiguous = [
+            ("SLURM_ARRAY_TASK_ID", "16"),
+            ("SLURM_ARRAY_TASK_COUNT", "16"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_MAX", "16"),
+        ];
+        assert_eq!(Shard::from_env(env(&contiguous), None), Ok(Some(Shard { index: 15, count: 16 })));
         let disagree = [("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_COUNT", "4")];
         assert!(Shard::from_env(env(&disagree), Some(8)).unwrap_err().contains("disagrees"));
     }

@@ -9,7 +9,7 @@
 #    unsharded one byte for byte (`diff -r`);
 # 4. again as `--array=1-4` (patchfleet takes the shard index relative to the array's
 #    first index), merged with `patchfleet experiment merge` outside Slurm, compared again;
-# 5. a non-contiguous `--array=0-6:2`: its tasks past the shard count must fail, and the
+# 5. a non-contiguous `--array=0-6:2`: every one of its tasks must fail, and the
 #    merge job that depends on the array must be cancelled, not run;
 # 6. the sbatch file submitted without --array must refuse (exit 2), not run everything.
 #
@@ -208,21 +208,20 @@ shards_are "$work/shards-1" 0-of-4 1-of-4 2-of-4 3-of-4
 same_as_unsharded "$work/merged-1" "--array=1-4"
 
 echo "== sbatch --array=0-6:2 (not contiguous): tasks fail, the merge never runs"
-# Tasks 0 to 6 step 2 of a 4-task array: SLURM_ARRAY_TASK_COUNT=4, so tasks 4 and 6 have
-# shard indices 4 and 6, out of range, and must fail naming the contiguity rule; tasks 0
-# and 2 pass for shards 0 and 2 (patchfleet does not read SLURM_ARRAY_TASK_MAX). Either
-# way the merge job, afterok on the whole array, must never run.
+# Tasks 0 to 6 step 2 of a 4-task array: SLURM_ARRAY_TASK_COUNT=4 but MAX - MIN + 1 = 7,
+# so every task must fail naming the contiguity rule and write no shard, and the merge
+# job, afterok on the whole array, must never run.
 job="$(submit_array 0-6:2 "$work/shards-2")"
 state="$(merge_state "$job" "$work/shards-2" "$work/merged-2")"
 [[ "$state" == CANCELLED ]] || fail "the merge job after a non-contiguous array ended $state, not CANCELLED"
 [[ ! -e "$work/merged-2" ]] || fail "a merge of a non-contiguous array wrote $work/merged-2"
-for task in 4 6; do
+for task in 0 2 4 6; do
     out="$work/jobs/${job}_${task}.out"
     [[ -f "$out" ]] || fail "task $task of the non-contiguous array left no output"
     grep -q "must be contiguous" "$out" || fail "task $task of the non-contiguous array does not name the contiguity rule"
     [[ ! -e "$work/shards-2/${task}-of-4" ]] || fail "task $task of the non-contiguous array wrote a shard"
 done
-echo "--array=0-6:2: tasks 4 and 6 refused, the merge job was cancelled"
+echo "--array=0-6:2: every task refused, the merge job was cancelled"
 
 echo "== sbatch without --array: the task refuses to run the whole experiment"
 status=0
