@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::compliance::{GroupCounters, InstanceReport};
 use crate::engine::{Model, RunLimits, RunOutcome, Scheduler, run};
-use crate::metrics::{CoreMetrics, now_ns};
+use crate::metrics::{CoreMetrics, EvaluationTimer, now_ns};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
 use crate::window::Target;
@@ -505,7 +505,7 @@ impl<'s> Sim<'s> {
                 for &instance in chunk {
                     let index = instance as usize;
                     let group = &self.world.groups[instances.group[index] as usize];
-                    let catalog = &self.world.catalogs[group.catalog];
+                    let reboot_required = &self.world.reboot_required[group.catalog];
                     let baseline = &self.world.baselines[group.baseline as usize];
                     let applicable = self.world.applicable(instance);
                     let mut missing = 0u64;
@@ -519,7 +519,7 @@ impl<'s> Sim<'s> {
                     );
                     missing += instances.pending_reboot[index]
                         .iter()
-                        .filter(|&&p| catalog.patches[p as usize].reboot_required)
+                        .filter(|&&p| reboot_required.contains(p as usize))
                         .count() as u64;
                     let sum = &mut sums[group.report_group as usize];
                     if missing == 0 {
@@ -754,25 +754,25 @@ impl<'s> Sim<'s> {
             return;
         }
         let sim: &Sim = self;
-        let chunks: Vec<(Vec<InstanceReport>, CoreMetrics)> = targets
+        let chunks: Vec<(Vec<InstanceReport>, EvaluationTimer)> = targets
             .par_chunks(COHORT_CHUNK)
             .map(|chunk| {
-                let mut metrics = CoreMetrics::default();
+                let mut timer = EvaluationTimer::default();
                 let reports = chunk
                     .iter()
                     .map(|&instance| {
-                        let started = metrics.start_evaluation();
+                        let started = timer.start();
                         let report = sim.scan_report(instance, now, sim.baseline_for(instance, overrides), snapshot);
-                        metrics.end_evaluation(started);
+                        timer.end(started);
                         report
                     })
                     .collect();
-                (reports, metrics)
+                (reports, timer)
             })
             .collect();
         let mut position = 0;
-        for (reports, metrics) in chunks {
-            self.metrics.merge(&metrics);
+        for (reports, timer) in chunks {
+            self.metrics.absorb(&timer);
             for report in reports {
                 self.set_report(targets[position], report);
                 position += 1;
