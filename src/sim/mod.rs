@@ -11,6 +11,7 @@ mod delivery;
 pub mod downloads;
 mod records;
 mod spread;
+mod truth;
 mod windows;
 pub mod world;
 
@@ -29,6 +30,7 @@ pub use asg::{AsgSample, AsgState};
 pub use downloads::{DownloadLog, DownloadRequest};
 pub use records::{ExecutionRecord, InvocationRecord};
 pub use spread::{GroupSpread, PatchSpread, SPREAD_LEVELS};
+pub use truth::TruthCache;
 pub use windows::{Execution, Executions, Owner};
 pub use world::World;
 
@@ -162,6 +164,8 @@ pub struct Sim<'s> {
     /// Patch sets of (image, version, profile, mix) already computed.
     pub image_cache: Vec<((usize, u32, usize, u16), crate::bitset::BitSet)>,
     pub metrics: CoreMetrics,
+    /// The truth a sample counts, kept between samples (see [`TruthCache`]).
+    pub truth_cache: TruthCache,
     /// Every repository download, when recording is on (`run::run_recording_downloads`).
     pub download_log: Option<DownloadLog>,
 }
@@ -244,6 +248,7 @@ impl<'s> Sim<'s> {
             alarms: vec![AlarmState::default(); scenario.alarms.len()],
             image_cache: Vec::new(),
             metrics: CoreMetrics::default(),
+            truth_cache: TruthCache::new(instances, world.baselines.len()),
             download_log: None,
             world,
         };
@@ -482,86 +487,12 @@ impl<'s> Sim<'s> {
     }
 
     /// The counters now, with the truth and ConnectionLost filled in.
-    fn snapshot(&self, now: SimTime) -> Vec<GroupCounters> {
+    fn snapshot(&mut self, now: SimTime) -> Vec<GroupCounters> {
         let mut counters = self.counters.clone();
         for (group, truth) in counters.iter_mut().zip(self.truth(now)) {
             (group.true_compliant, group.true_non_compliant, group.true_missing_patches, group.connection_lost) = truth;
         }
         counters
-    }
-
-    /// Per reporting group: (truly compliant, truly non-compliant, patches truly missing,
-    /// ConnectionLost instances), over running instances. Evaluated in fixed chunks in
-    /// parallel; integer sums make the merge order irrelevant.
-    fn truth(&self, now: SimTime) -> Vec<(u64, u64, u64, u64)> {
-        let instances = &self.world.instances;
-        let lost_after = self.scenario.agent.connection_lost_after;
-        let groups = self.world.report_groups.len();
-        let all: Vec<u32> = (0..instances.len() as u32).filter(|&i| instances.running[i as usize]).collect();
-        let partials: Vec<Vec<(u64, u64, u64, u64)>> = all
-            .par_chunks(COHORT_CHUNK)
-            .map(|chunk| {
-                let mut sums = vec![(0u64, 0u64, 0u64, 0u64); groups];
-                for &instance in chunk {
-                    let index = instance as usize;
-                    let group = &self.world.groups[instances.group[index] as usize];
-                    let reboot_required = &self.world.reboot_required[group.catalog];
-                    let baseline = &self.world.baselines[group.baseline as usize];
-                    let applicable = self.world.applicable(instance);
-                    let mut missing = 0u64;
-                    crate::bitset::for_each_and_and_not(
-                        &baseline.approved,
-                        applicable,
-                        &instances.installed[index],
-                        |_, word| {
-                            missing += word.count_ones() as u64;
-                        },
-                    );
-                    missing += instances.pending_reboot[index]
-                        .iter()
-                        .filter(|&&p| reboot_required.contains(p as usize))
-                        .count() as u64;
-                    let sum = &mut sums[group.report_group as usize];
-                    if missing == 0 {
-                        sum.0 += 1;
-                    } else {
-                        sum.1 += 1;
-                    }
-                    sum.2 += missing;
-                    if self.unreachable_for(instance, now).is_some_and(|d| d >= lost_after) {
-                        sum.3 += 1;
-                    }
-                }
-                sums
-            })
-            .collect();
-        let mut total = vec![(0u64, 0u64, 0u64, 0u64); groups];
-        for partial in partials {
-            for (t, p) in total.iter_mut().zip(partial) {
-                *t = (t.0 + p.0, t.1 + p.1, t.2 + p.2, t.3 + p.3);
-            }
-        }
-        total
-    }
-
-    /// How long the agent has been unreachable at `now`, if it is.
-    fn unreachable_for(&self, instance: u32, now: SimTime) -> Option<SimDuration> {
-        let index = instance as usize;
-        let group = &self.scenario.groups[self.world.instances.group[index] as usize];
-        let mut since: Option<SimTime> = None;
-        let mut note = |t: Option<SimTime>| {
-            if let Some(t) = t {
-                since = Some(since.map_or(t, |s: SimTime| s.min(t)));
-            }
-        };
-        if !group.online(now) {
-            note(group.outages.iter().find(|(from, to)| *from <= now && now < *to).map(|(from, _)| *from));
-        }
-        note(self.links.down_since(group.location, crate::network::SSM, now));
-        if self.unreachable_until[index] > now {
-            note(Some(self.unreachable_since[index]));
-        }
-        since.map(|s| now.since(s))
     }
 
     /// Whether a command can reach the instance's agent at `t`: the group is not in an
@@ -672,6 +603,7 @@ impl<'s> Sim<'s> {
     ) -> u32 {
         let instance = self.world.instances.push(group as u16, mix, installed, true);
         self.inflight.push(None);
+        self.truth_cache.push();
         self.generation.push(0);
         self.unreachable_until.push(now);
         self.unreachable_since.push(now);
@@ -723,6 +655,9 @@ impl<'s> Sim<'s> {
             return;
         }
         let superseded = self.world.catalogs[catalog].patches[patch].supersedes.clone();
+        if !superseded.is_empty() {
+            self.truth_cache.new_epoch();
+        }
         for profile in self.world.profiles.iter_mut().filter(|p| p.catalog == catalog) {
             for mix in &mut profile.mixes {
                 superseded.iter().for_each(|&older| mix.remove(older as usize));
@@ -799,7 +734,11 @@ impl Model for Sim<'_> {
         match event {
             Event::Release { catalog, patch } => self.release(catalog as usize, patch as usize),
             Event::Approve { baseline, patch } => {
-                self.world.baselines[baseline as usize].approve(patch as usize);
+                let compiled = &mut self.world.baselines[baseline as usize];
+                if !compiled.approved.contains(patch as usize) {
+                    compiled.approve(patch as usize);
+                    self.truth_cache.approved(baseline, patch);
+                }
             }
             Event::AssociationTick { association } => {
                 let def = &self.scenario.associations[association as usize];
