@@ -339,6 +339,8 @@ impl Sim<'_> {
     pub(crate) fn apply_operation(&mut self, instance: u32, plan: PendingOperation, now: SimTime) {
         let index = instance as usize;
         self.truth_cache.forget(instance);
+        // A failed reboot changes the patches but keeps the report: forget it here too.
+        self.scan_cache.forget(instance);
         let group = &self.world.groups[self.world.instances.group[index] as usize];
         let (catalog_index, report_group, baseline) =
             (group.catalog, group.report_group as usize, group.baseline as usize);

@@ -10,6 +10,7 @@ mod asg;
 mod delivery;
 pub mod downloads;
 mod records;
+mod rescan;
 mod spread;
 mod truth;
 mod windows;
@@ -29,6 +30,7 @@ pub use agent::PendingOperation;
 pub use asg::{AsgSample, AsgState};
 pub use downloads::{DownloadLog, DownloadRequest};
 pub use records::{ExecutionRecord, InvocationRecord};
+pub use rescan::ScanCache;
 pub use spread::{GroupSpread, PatchSpread, SPREAD_LEVELS};
 pub use truth::TruthCache;
 pub use windows::{Execution, Executions, Owner};
@@ -166,6 +168,8 @@ pub struct Sim<'s> {
     pub metrics: CoreMetrics,
     /// The truth a sample counts, kept between samples (see [`TruthCache`]).
     pub truth_cache: TruthCache,
+    /// Under which inputs each instance's report was scanned (see [`ScanCache`]).
+    pub scan_cache: ScanCache,
     /// Every repository download, when recording is on (`run::run_recording_downloads`).
     pub download_log: Option<DownloadLog>,
 }
@@ -249,6 +253,7 @@ impl<'s> Sim<'s> {
             image_cache: Vec::new(),
             metrics: CoreMetrics::default(),
             truth_cache: TruthCache::new(instances, world.baselines.len()),
+            scan_cache: ScanCache::new(instances),
             download_log: None,
             world,
         };
@@ -425,6 +430,7 @@ impl<'s> Sim<'s> {
 
     /// Replaces an instance's report and keeps the group counters in step.
     pub fn set_report(&mut self, instance: u32, report: InstanceReport) {
+        self.scan_cache.forget(instance);
         let group = self.world.instances.group[instance as usize] as usize;
         let report_group = self.world.groups[group].report_group as usize;
         let slot = &mut self.world.instances.report[instance as usize];
@@ -604,6 +610,7 @@ impl<'s> Sim<'s> {
         let instance = self.world.instances.push(group as u16, mix, installed, true);
         self.inflight.push(None);
         self.truth_cache.push();
+        self.scan_cache.push();
         self.generation.push(0);
         self.unreachable_until.push(now);
         self.unreachable_since.push(now);
@@ -654,6 +661,7 @@ impl<'s> Sim<'s> {
         if !windows {
             return;
         }
+        self.scan_cache.new_epoch();
         let superseded = self.world.catalogs[catalog].patches[patch].supersedes.clone();
         if !superseded.is_empty() {
             self.truth_cache.new_epoch();
@@ -676,40 +684,31 @@ impl<'s> Sim<'s> {
     /// Scans `targets` now, as one association run: one snapshot for all of them.
     fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
         let snapshot = self.executions.take_snapshot(now, &self.world.baselines);
-        let snapshot = &snapshot;
-        if targets.len() <= COHORT_CHUNK {
-            // One chunk: no thread hand-off, and no histogram to build and merge (a fresh
-            // latency histogram costs more than the scans of a launch or two).
-            for &instance in targets {
-                let started = self.metrics.start_evaluation();
-                let report = self.scan_report(instance, now, self.baseline_for(instance, overrides), snapshot);
-                self.metrics.end_evaluation(started);
-                self.set_report(instance, report);
-            }
-            return;
-        }
         let sim: &Sim = self;
-        let chunks: Vec<(Vec<InstanceReport>, EvaluationTimer)> = targets
-            .par_chunks(COHORT_CHUNK)
-            .map(|chunk| {
-                let mut timer = EvaluationTimer::default();
-                let reports = chunk
-                    .iter()
-                    .map(|&instance| {
-                        let started = timer.start();
-                        let report = sim.scan_report(instance, now, sim.baseline_for(instance, overrides), snapshot);
-                        timer.end(started);
-                        report
-                    })
-                    .collect();
-                (reports, timer)
-            })
-            .collect();
+        let scan_chunk = |chunk: &[u32]| {
+            let mut timer = EvaluationTimer::default();
+            let reports: Vec<InstanceReport> = chunk
+                .iter()
+                .map(|&instance| {
+                    sim.cohort_scan(instance, now, sim.baseline_for(instance, overrides), &snapshot, &mut timer)
+                })
+                .collect();
+            (reports, timer)
+        };
+        // One chunk runs here: no thread hand-off for the scans of a launch or two.
+        let chunks: Vec<(Vec<InstanceReport>, EvaluationTimer)> = if targets.len() <= COHORT_CHUNK {
+            vec![scan_chunk(targets)]
+        } else {
+            targets.par_chunks(COHORT_CHUNK).map(scan_chunk).collect()
+        };
         let mut position = 0;
         for (reports, timer) in chunks {
             self.metrics.absorb(&timer);
             for report in reports {
-                self.set_report(targets[position], report);
+                let instance = targets[position];
+                let key = self.scan_key(report.baseline);
+                self.set_report(instance, report);
+                self.scan_cache.record(instance, key);
                 position += 1;
             }
         }

@@ -49,6 +49,11 @@ impl TruthCache {
         self.approvals[baseline as usize].push(patch);
     }
 
+    /// Patches `baseline` approved during the run so far.
+    pub fn approvals(&self, baseline: u16) -> u32 {
+        self.approvals[baseline as usize].len() as u32
+    }
+
     /// The mixes changed: every count is stale.
     pub fn new_epoch(&mut self) {
         self.epoch = self.epoch.checked_add(1).unwrap_or_else(|| {
