@@ -170,6 +170,8 @@ pub struct Sim<'s> {
     pub truth_cache: TruthCache,
     /// Under which inputs each instance's report was scanned (see [`ScanCache`]).
     pub scan_cache: ScanCache,
+    /// Buffers an Install's planning reuses.
+    pub plan_scratch: agent::PlanScratch,
     /// Every repository download, when recording is on (`run::run_recording_downloads`).
     pub download_log: Option<DownloadLog>,
 }
@@ -254,6 +256,7 @@ impl<'s> Sim<'s> {
             metrics: CoreMetrics::default(),
             truth_cache: TruthCache::new(instances, world.baselines.len()),
             scan_cache: ScanCache::new(instances),
+            plan_scratch: agent::PlanScratch::new(world.catalogs.iter().map(|c| c.len())),
             download_log: None,
             world,
         };
