@@ -60,6 +60,23 @@ pub struct PendingOperation {
     pub cause: Cause,
 }
 
+/// Buffers an Install's planning reuses from one invocation to the next, so that planning
+/// allocates only what the plan keeps (newly installed and failed patches).
+#[derive(Default)]
+pub struct PlanScratch {
+    /// Per catalog: the installed set after the operation, evaluated for its report.
+    after: Vec<BitSet>,
+    missing: Vec<u32>,
+    to_install: Vec<u32>,
+    pending_after: Vec<u32>,
+}
+
+impl PlanScratch {
+    pub fn new(catalog_sizes: impl Iterator<Item = usize>) -> PlanScratch {
+        PlanScratch { after: catalog_sizes.map(BitSet::new).collect(), ..PlanScratch::default() }
+    }
+}
+
 /// What an invocation asks of the agent, and what it works against.
 #[derive(Clone, Copy)]
 pub struct Request<'a> {
@@ -186,12 +203,20 @@ impl Sim<'_> {
         let index = instance as usize;
         let world = &self.world;
         let group = &world.groups[group_index];
-        let catalog = &world.catalogs[group.catalog];
+        let catalog_index = group.catalog;
+        let catalog = &world.catalogs[catalog_index];
         let approved = snapshot.approved(group.baseline);
         let applicable = world.applicable(instance);
         let installed = &world.instances.installed[index];
 
-        let mut missing: Vec<u32> = Vec::new();
+        let scratch = &mut self.plan_scratch;
+        let mut missing = std::mem::take(&mut scratch.missing);
+        let mut to_install = std::mem::take(&mut scratch.to_install);
+        let mut pending_after = std::mem::take(&mut scratch.pending_after);
+        let mut after = std::mem::take(&mut scratch.after[catalog_index]);
+        missing.clear();
+        to_install.clear();
+        pending_after.clear();
         if install_override.is_empty() {
             for_each_and_and_not(approved, applicable, installed, |w, word| {
                 missing.extend(bits_of(w, word).map(|p| p as u32));
@@ -210,26 +235,24 @@ impl Sim<'_> {
         }
         // Newest approved version wins: skip a patch whose successor is also missing.
         let in_missing = |patch: u32| missing.binary_search(&patch).is_ok();
-        let to_install: Vec<u32> = missing
-            .iter()
-            .copied()
-            .filter(|&patch| {
-                let mut next = catalog.patches[patch as usize].superseded_by;
-                while let Some(newer) = next {
-                    if in_missing(newer) {
-                        return false;
-                    }
-                    next = catalog.patches[newer as usize].superseded_by;
+        to_install.extend(missing.iter().copied().filter(|&patch| {
+            let mut next = catalog.patches[patch as usize].superseded_by;
+            while let Some(newer) = next {
+                if in_missing(newer) {
+                    return false;
                 }
-                true
-            })
-            .collect();
+                next = catalog.patches[newer as usize].superseded_by;
+            }
+            true
+        }));
 
         let operation_number = world.instances.operations[index];
         let entity = ((instance as u64) << 24) | (operation_number as u64 & 0xFF_FFFF);
         let mut rng = Stream::new(self.seed, entity, Purpose::InstallOutcome);
         let failure = self.scenario.groups[group_index].install_failure_probability;
-        let mut after = installed.clone();
+        // A copy of `installed` into the catalog's buffer: same length, no allocation.
+        after.clear();
+        after.union_with(installed);
         let mut newly: Vec<u32> = Vec::new();
         let mut failed: Vec<u32> = Vec::new();
         let mut download_mb = 0.0;
@@ -265,17 +288,14 @@ impl Sim<'_> {
         let pending_before = &world.instances.pending_reboot[index];
         let rebooted =
             reboot_option == RebootOption::RebootIfNeeded && (!newly.is_empty() || !pending_before.is_empty());
-        let pending_after: Vec<u32> = if rebooted {
-            Vec::new()
-        } else if reboot_option == RebootOption::NoReboot {
-            let mut all = pending_before.clone();
-            all.extend(newly.iter().copied());
-            all.sort_unstable();
-            all.dedup();
-            all
-        } else {
-            pending_before.clone()
-        };
+        if !rebooted {
+            pending_after.extend_from_slice(pending_before);
+            if reboot_option == RebootOption::NoReboot {
+                pending_after.extend(newly.iter().copied());
+                pending_after.sort_unstable();
+                pending_after.dedup();
+            }
+        }
         let agent = &self.scenario.agent;
         // With a repository of its own, the download is timed by the repository's shared
         // bandwidth when the invocation runs; otherwise by the instance's own throughput.
@@ -312,6 +332,9 @@ impl Sim<'_> {
             snapshot,
         );
         self.world.instances.operations[index] = operation_number.wrapping_add(1);
+        let scratch = &mut self.plan_scratch;
+        (scratch.missing, scratch.to_install, scratch.pending_after) = (missing, to_install, pending_after);
+        scratch.after[catalog_index] = after;
         PendingOperation {
             operation: Operation::Install,
             reboot_option,
@@ -338,6 +361,9 @@ impl Sim<'_> {
     /// Applies a finished operation: patch state, exposure, patch progress, report.
     pub(crate) fn apply_operation(&mut self, instance: u32, plan: PendingOperation, now: SimTime) {
         let index = instance as usize;
+        self.truth_cache.forget(instance);
+        // A failed reboot changes the patches but keeps the report: forget it here too.
+        self.scan_cache.forget(instance);
         let group = &self.world.groups[self.world.instances.group[index] as usize];
         let (catalog_index, report_group, baseline) =
             (group.catalog, group.report_group as usize, group.baseline as usize);

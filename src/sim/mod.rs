@@ -10,7 +10,9 @@ mod asg;
 mod delivery;
 pub mod downloads;
 mod records;
+mod rescan;
 mod spread;
+mod truth;
 mod windows;
 pub mod world;
 
@@ -19,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::compliance::{GroupCounters, InstanceReport};
 use crate::engine::{Model, RunLimits, RunOutcome, Scheduler, run};
-use crate::metrics::{CoreMetrics, now_ns};
+use crate::metrics::{CoreMetrics, EvaluationTimer, now_ns};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
 use crate::window::Target;
@@ -28,7 +30,9 @@ pub use agent::PendingOperation;
 pub use asg::{AsgSample, AsgState};
 pub use downloads::{DownloadLog, DownloadRequest};
 pub use records::{ExecutionRecord, InvocationRecord};
+pub use rescan::ScanCache;
 pub use spread::{GroupSpread, PatchSpread, SPREAD_LEVELS};
+pub use truth::TruthCache;
 pub use windows::{Execution, Executions, Owner};
 pub use world::World;
 
@@ -162,6 +166,12 @@ pub struct Sim<'s> {
     /// Patch sets of (image, version, profile, mix) already computed.
     pub image_cache: Vec<((usize, u32, usize, u16), crate::bitset::BitSet)>,
     pub metrics: CoreMetrics,
+    /// The truth a sample counts, kept between samples (see [`TruthCache`]).
+    pub truth_cache: TruthCache,
+    /// Under which inputs each instance's report was scanned (see [`ScanCache`]).
+    pub scan_cache: ScanCache,
+    /// Buffers an Install's planning reuses.
+    pub plan_scratch: agent::PlanScratch,
     /// Every repository download, when recording is on (`run::run_recording_downloads`).
     pub download_log: Option<DownloadLog>,
 }
@@ -244,6 +254,9 @@ impl<'s> Sim<'s> {
             alarms: vec![AlarmState::default(); scenario.alarms.len()],
             image_cache: Vec::new(),
             metrics: CoreMetrics::default(),
+            truth_cache: TruthCache::new(instances, world.baselines.len()),
+            scan_cache: ScanCache::new(instances),
+            plan_scratch: agent::PlanScratch::new(world.catalogs.iter().map(|c| c.len())),
             download_log: None,
             world,
         };
@@ -420,6 +433,7 @@ impl<'s> Sim<'s> {
 
     /// Replaces an instance's report and keeps the group counters in step.
     pub fn set_report(&mut self, instance: u32, report: InstanceReport) {
+        self.scan_cache.forget(instance);
         let group = self.world.instances.group[instance as usize] as usize;
         let report_group = self.world.groups[group].report_group as usize;
         let slot = &mut self.world.instances.report[instance as usize];
@@ -482,86 +496,12 @@ impl<'s> Sim<'s> {
     }
 
     /// The counters now, with the truth and ConnectionLost filled in.
-    fn snapshot(&self, now: SimTime) -> Vec<GroupCounters> {
+    fn snapshot(&mut self, now: SimTime) -> Vec<GroupCounters> {
         let mut counters = self.counters.clone();
         for (group, truth) in counters.iter_mut().zip(self.truth(now)) {
             (group.true_compliant, group.true_non_compliant, group.true_missing_patches, group.connection_lost) = truth;
         }
         counters
-    }
-
-    /// Per reporting group: (truly compliant, truly non-compliant, patches truly missing,
-    /// ConnectionLost instances), over running instances. Evaluated in fixed chunks in
-    /// parallel; integer sums make the merge order irrelevant.
-    fn truth(&self, now: SimTime) -> Vec<(u64, u64, u64, u64)> {
-        let instances = &self.world.instances;
-        let lost_after = self.scenario.agent.connection_lost_after;
-        let groups = self.world.report_groups.len();
-        let all: Vec<u32> = (0..instances.len() as u32).filter(|&i| instances.running[i as usize]).collect();
-        let partials: Vec<Vec<(u64, u64, u64, u64)>> = all
-            .par_chunks(COHORT_CHUNK)
-            .map(|chunk| {
-                let mut sums = vec![(0u64, 0u64, 0u64, 0u64); groups];
-                for &instance in chunk {
-                    let index = instance as usize;
-                    let group = &self.world.groups[instances.group[index] as usize];
-                    let catalog = &self.world.catalogs[group.catalog];
-                    let baseline = &self.world.baselines[group.baseline as usize];
-                    let applicable = self.world.applicable(instance);
-                    let mut missing = 0u64;
-                    crate::bitset::for_each_and_and_not(
-                        &baseline.approved,
-                        applicable,
-                        &instances.installed[index],
-                        |_, word| {
-                            missing += word.count_ones() as u64;
-                        },
-                    );
-                    missing += instances.pending_reboot[index]
-                        .iter()
-                        .filter(|&&p| catalog.patches[p as usize].reboot_required)
-                        .count() as u64;
-                    let sum = &mut sums[group.report_group as usize];
-                    if missing == 0 {
-                        sum.0 += 1;
-                    } else {
-                        sum.1 += 1;
-                    }
-                    sum.2 += missing;
-                    if self.unreachable_for(instance, now).is_some_and(|d| d >= lost_after) {
-                        sum.3 += 1;
-                    }
-                }
-                sums
-            })
-            .collect();
-        let mut total = vec![(0u64, 0u64, 0u64, 0u64); groups];
-        for partial in partials {
-            for (t, p) in total.iter_mut().zip(partial) {
-                *t = (t.0 + p.0, t.1 + p.1, t.2 + p.2, t.3 + p.3);
-            }
-        }
-        total
-    }
-
-    /// How long the agent has been unreachable at `now`, if it is.
-    fn unreachable_for(&self, instance: u32, now: SimTime) -> Option<SimDuration> {
-        let index = instance as usize;
-        let group = &self.scenario.groups[self.world.instances.group[index] as usize];
-        let mut since: Option<SimTime> = None;
-        let mut note = |t: Option<SimTime>| {
-            if let Some(t) = t {
-                since = Some(since.map_or(t, |s: SimTime| s.min(t)));
-            }
-        };
-        if !group.online(now) {
-            note(group.outages.iter().find(|(from, to)| *from <= now && now < *to).map(|(from, _)| *from));
-        }
-        note(self.links.down_since(group.location, crate::network::SSM, now));
-        if self.unreachable_until[index] > now {
-            note(Some(self.unreachable_since[index]));
-        }
-        since.map(|s| now.since(s))
     }
 
     /// Whether a command can reach the instance's agent at `t`: the group is not in an
@@ -672,6 +612,8 @@ impl<'s> Sim<'s> {
     ) -> u32 {
         let instance = self.world.instances.push(group as u16, mix, installed, true);
         self.inflight.push(None);
+        self.truth_cache.push();
+        self.scan_cache.push();
         self.generation.push(0);
         self.unreachable_until.push(now);
         self.unreachable_since.push(now);
@@ -722,7 +664,11 @@ impl<'s> Sim<'s> {
         if !windows {
             return;
         }
+        self.scan_cache.new_epoch();
         let superseded = self.world.catalogs[catalog].patches[patch].supersedes.clone();
+        if !superseded.is_empty() {
+            self.truth_cache.new_epoch();
+        }
         for profile in self.world.profiles.iter_mut().filter(|p| p.catalog == catalog) {
             for mix in &mut profile.mixes {
                 superseded.iter().for_each(|&older| mix.remove(older as usize));
@@ -741,40 +687,31 @@ impl<'s> Sim<'s> {
     /// Scans `targets` now, as one association run: one snapshot for all of them.
     fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
         let snapshot = self.executions.take_snapshot(now, &self.world.baselines);
-        let snapshot = &snapshot;
-        if targets.len() <= COHORT_CHUNK {
-            // One chunk: no thread hand-off, and no histogram to build and merge (a fresh
-            // latency histogram costs more than the scans of a launch or two).
-            for &instance in targets {
-                let started = self.metrics.start_evaluation();
-                let report = self.scan_report(instance, now, self.baseline_for(instance, overrides), snapshot);
-                self.metrics.end_evaluation(started);
-                self.set_report(instance, report);
-            }
-            return;
-        }
         let sim: &Sim = self;
-        let chunks: Vec<(Vec<InstanceReport>, CoreMetrics)> = targets
-            .par_chunks(COHORT_CHUNK)
-            .map(|chunk| {
-                let mut metrics = CoreMetrics::default();
-                let reports = chunk
-                    .iter()
-                    .map(|&instance| {
-                        let started = metrics.start_evaluation();
-                        let report = sim.scan_report(instance, now, sim.baseline_for(instance, overrides), snapshot);
-                        metrics.end_evaluation(started);
-                        report
-                    })
-                    .collect();
-                (reports, metrics)
-            })
-            .collect();
+        let scan_chunk = |chunk: &[u32]| {
+            let mut timer = EvaluationTimer::default();
+            let reports: Vec<InstanceReport> = chunk
+                .iter()
+                .map(|&instance| {
+                    sim.cohort_scan(instance, now, sim.baseline_for(instance, overrides), &snapshot, &mut timer)
+                })
+                .collect();
+            (reports, timer)
+        };
+        // One chunk runs here: no thread hand-off for the scans of a launch or two.
+        let chunks: Vec<(Vec<InstanceReport>, EvaluationTimer)> = if targets.len() <= COHORT_CHUNK {
+            vec![scan_chunk(targets)]
+        } else {
+            targets.par_chunks(COHORT_CHUNK).map(scan_chunk).collect()
+        };
         let mut position = 0;
-        for (reports, metrics) in chunks {
-            self.metrics.merge(&metrics);
+        for (reports, timer) in chunks {
+            self.metrics.absorb(&timer);
             for report in reports {
-                self.set_report(targets[position], report);
+                let instance = targets[position];
+                let key = self.scan_key(report.baseline);
+                self.set_report(instance, report);
+                self.scan_cache.record(instance, key);
                 position += 1;
             }
         }
@@ -799,7 +736,11 @@ impl Model for Sim<'_> {
         match event {
             Event::Release { catalog, patch } => self.release(catalog as usize, patch as usize),
             Event::Approve { baseline, patch } => {
-                self.world.baselines[baseline as usize].approve(patch as usize);
+                let compiled = &mut self.world.baselines[baseline as usize];
+                if !compiled.approved.contains(patch as usize) {
+                    compiled.approve(patch as usize);
+                    self.truth_cache.approved(baseline, patch);
+                }
             }
             Event::AssociationTick { association } => {
                 let def = &self.scenario.associations[association as usize];

@@ -36,6 +36,10 @@ pub struct World {
     pub catalogs: Vec<Catalog>,
     /// Per catalog: patches that are security updates.
     pub security: Vec<BitSet>,
+    /// Per catalog: patches that need a reboot to take effect. A sample asks this of every
+    /// patch pending a reboot on every instance; a bitset answers from a few cache lines
+    /// where the catalog's patch records are spread over hundreds of kilobytes.
+    pub reboot_required: Vec<BitSet>,
     /// Per catalog: patches released as of the simulation clock; set by release events.
     pub released: Vec<BitSet>,
     pub profiles: Vec<Profile>,
@@ -76,18 +80,22 @@ impl World {
         for (index, def) in scenario.catalogs.iter().enumerate() {
             catalogs.push(catalog::build(def, index, seed, start, end)?);
         }
-        let security = catalogs
-            .iter()
-            .map(|catalog| {
-                let mut set = BitSet::new(catalog.len());
-                for (index, patch) in catalog.patches.iter().enumerate() {
-                    if patch.security {
-                        set.insert(index);
+        let patches_where = |keep: fn(&crate::catalog::Patch) -> bool| -> Vec<BitSet> {
+            catalogs
+                .iter()
+                .map(|catalog| {
+                    let mut set = BitSet::new(catalog.len());
+                    for (index, patch) in catalog.patches.iter().enumerate() {
+                        if keep(patch) {
+                            set.insert(index);
+                        }
                     }
-                }
-                set
-            })
-            .collect();
+                    set
+                })
+                .collect()
+        };
+        let security = patches_where(|patch| patch.security);
+        let reboot_required = patches_where(|patch| patch.reboot_required);
         let released: Vec<BitSet> = catalogs
             .iter()
             .map(|catalog| {
@@ -257,6 +265,7 @@ impl World {
             initially_installed,
             catalogs,
             security,
+            reboot_required,
             released,
             profiles,
             groups,

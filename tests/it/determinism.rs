@@ -12,14 +12,16 @@ fn run_default(dir: &std::path::Path, extra: &[&str]) {
 }
 
 #[test]
-fn same_seed_gives_byte_identical_results_on_one_and_two_threads() {
+fn same_seed_gives_byte_identical_results_on_one_two_and_eight_threads() {
     let temp = tempfile::tempdir().unwrap();
     let one = temp.path().join("one");
     let two = temp.path().join("two");
     let again = temp.path().join("again");
+    let eight = temp.path().join("eight");
     run_default(&one, &["--threads", "1"]);
     run_default(&two, &["--threads", "2"]);
     run_default(&again, &["--threads", "2"]);
+    run_default(&eight, &["--threads", "8"]);
     let expected = deterministic_files(&one);
     let names: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
@@ -38,7 +40,7 @@ fn same_seed_gives_byte_identical_results_on_one_and_two_threads() {
             "windows.csv"
         ]
     );
-    for other in [&two, &again] {
+    for other in [&two, &again, &eight] {
         let found = deterministic_files(other);
         for ((name, bytes), (other_name, other_bytes)) in expected.iter().zip(&found) {
             assert_eq!(name, other_name);
@@ -67,22 +69,26 @@ fn another_seed_gives_different_results() {
 }
 
 #[test]
-fn churn_and_partitions_give_identical_results_on_one_and_two_threads() {
+fn churn_and_partitions_give_identical_results_on_one_two_and_eight_threads() {
     // asg-churn.toml: an Auto Scaling tier with demand, lifetimes and actions, and random
     // link failures in both zones.
     let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/asg-churn.toml");
     let temp = tempfile::tempdir().unwrap();
     let one = temp.path().join("one");
     let two = temp.path().join("two");
-    for (dir, threads) in [(&one, "1"), (&two, "2")] {
+    let eight = temp.path().join("eight");
+    for (dir, threads) in [(&one, "1"), (&two, "2"), (&eight, "8")] {
         let output =
             run(&["run", scenario.to_str().unwrap(), "--quiet", "--threads", threads, "--out", dir.to_str().unwrap()]);
         assert!(output.status.success(), "{}", text(&output.stderr));
     }
-    let (a, b) = (deterministic_files(&one), deterministic_files(&two));
-    assert_eq!(a.len(), b.len());
-    for ((name, left), (_, right)) in a.iter().zip(&b) {
-        assert!(left == right, "{name} differs between 1 and 2 threads");
+    let a = deterministic_files(&one);
+    for (other, threads) in [(&two, 2), (&eight, 8)] {
+        let b = deterministic_files(other);
+        assert_eq!(a.len(), b.len());
+        for ((name, left), (_, right)) in a.iter().zip(&b) {
+            assert!(left == right, "{name} differs between 1 and {threads} threads");
+        }
     }
     let asg = String::from_utf8_lossy(&a.iter().find(|(n, _)| n == "asg.csv").unwrap().1).into_owned();
     assert!(asg.lines().count() > 100, "the run sampled its Auto Scaling group");

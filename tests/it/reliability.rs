@@ -244,6 +244,25 @@ fn the_work_budget_stops_a_run_that_goes_beyond_it() {
     assert!(limited.outcome.events_processed < full.outcome.events_processed);
 }
 
+/// A cohort event is charged in proportion to its targets: one scan tick over 100,000
+/// instances is 200,001 units of work (the event, resolving its targets over the fleet, and
+/// scanning each), so a budget of 250,000 stops the run right after it, though only two
+/// events have run.
+#[test]
+fn one_huge_cohort_event_counts_its_targets_against_the_work_budget() {
+    let text = std::fs::read_to_string(data("ten-instances.toml")).unwrap();
+    let huge = text.replace("count = 10\n", "count = 100000\n");
+    assert_ne!(huge, text);
+    let scenario = patchfleet::scenario::load("huge-cohort.toml", &huge).unwrap();
+    let limited = patchfleet::run::run_within(&scenario, 7, 250_000, |_, _| {}).unwrap();
+    assert_eq!(limited.outcome.stop_reason.as_str(), "work_limit");
+    // At the start: the first sample (1 + 100,000 instances counted), then the scan tick
+    // (1 + 100,000 resolved + 100,000 scanned); the budget is checked between events.
+    assert_eq!(limited.outcome.events_processed, 2);
+    assert_eq!(limited.outcome.work, 300_002);
+    assert_eq!(limited.outcome.stopped_at, scenario.start);
+}
+
 /// `run` refuses a scenario over a budget, naming what drives it with its place, and runs it
 /// once the flag raises the budget.
 #[test]
