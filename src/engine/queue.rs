@@ -49,7 +49,7 @@ pub struct RadixQueue<E> {
     current: VecDeque<E>,
     /// `buckets[i]` holds the entries whose key differs from `last` first in bit `i`
     /// (counting from 0), with their keys, equal keys in push order.
-    buckets: Vec<Vec<(u64, E)>>,
+    buckets: [Vec<(u64, E)>; BUCKETS],
     /// Bit `i` set when `buckets[i]` is non-empty.
     occupied: u64,
     /// The key every bucket is relative to; no entry has a smaller key.
@@ -78,7 +78,7 @@ impl<E> Default for RadixQueue<E> {
     fn default() -> Self {
         RadixQueue {
             current: VecDeque::new(),
-            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            buckets: std::array::from_fn(|_| Vec::new()),
             occupied: 0,
             last: 0,
             len: 0,
@@ -107,13 +107,21 @@ impl<E> RadixQueue<E> {
         }
         let index = self.occupied.trailing_zeros() as usize;
         self.occupied &= !(1 << index);
-        let mut bucket = std::mem::take(&mut self.buckets[index]);
-        self.last = bucket.iter().map(|&(key, _)| key).min().expect("an occupied bucket has entries");
+        // Every entry of bucket `index` falls to a lower one: split so both can be borrowed,
+        // and the drained vector keeps its allocation.
+        let (lower, rest) = self.buckets.split_at_mut(index);
+        let bucket = &mut rest[0];
+        let last = bucket.iter().map(|&(key, _)| key).min().expect("an occupied bucket has entries");
         for (key, event) in bucket.drain(..) {
-            self.place(key, event);
+            if key == last {
+                self.current.push_back(event);
+            } else {
+                let to = bucket_of(key, last);
+                lower[to].push((key, event));
+                self.occupied |= 1 << to;
+            }
         }
-        // Every entry fell to a lower bucket: keep the emptied vector's allocation.
-        self.buckets[index] = bucket;
+        self.last = last;
         true
     }
 
