@@ -163,10 +163,7 @@ fn evaluate_with(
     };
     let (mut critical_nc, mut security_nc) = (sums.critical_nc as u32, sums.security_nc as u32);
     let (mut total_nc, mut flagged_nc) = ((sums.missing + sums.installed_rejected) as u32, sums.flagged_nc as u32);
-    let mut severity = (1..LEVELS.len())
-        .rev()
-        .find(|&level| sums.missing_at_level[level] != 0)
-        .map_or(ComplianceLevel::Unspecified, |level| LEVELS[level]);
+    let mut severity = LEVELS[sums.top_level];
     // Failed patches are still missing in the bitsets: move them to FAILED.
     for &patch in input.failed {
         let p = patch as usize;

@@ -1,14 +1,14 @@
-//! The word pass of one evaluation: every count a report needs, in one branch-free walk over
-//! the bitsets' 64-bit words.
+//! The word pass of one evaluation: every count a report needs, in one walk over the
+//! bitsets' 64-bit words.
 //!
-//! The loop body has no branches and no early exit, and every slice is cut to the same length
-//! before it, so the compiler drops the bounds checks and can vectorize the loop. On x86-64
-//! the pass is compiled twice: for the build's target (x86-64-v2 in this repository, scalar
-//! POPCNT) and with AVX-512 VPOPCNTDQ (eight popcounts per instruction), chosen once per call
-//! by `is_x86_feature_detected!`. Both compute the same integers, so results never depend on
-//! the machine; the proptest in `report_tests.rs` runs the portable pass beside the one the
-//! machine picks. Valgrind does not emulate AVX-512, so the bench gate's instruction counts
-//! are always the portable pass's.
+//! Two implementations compute the same integers. The portable one is a lean scalar loop
+//! for the build's target (x86-64-v2 in this repository: one POPCNT per count and word);
+//! every slice is cut to one length first, so it has no bounds checks. On x86-64 CPUs with
+//! AVX-512 VPOPCNTDQ, detected at run time by `is_x86_feature_detected!`, eight words go
+//! through one vector instruction per count and the remaining words through the portable
+//! loop. Results never depend on the machine; the proptest in `report_tests.rs` runs the
+//! portable pass beside the one the machine picks. Valgrind does not emulate AVX-512, so
+//! the bench gate's instruction counts are always the portable pass's.
 
 use crate::baseline::LEVELS;
 
@@ -37,8 +37,25 @@ pub(super) struct Sums {
     pub security_nc: u64,
     /// Non-compliant items that are CRITICAL or security updates.
     pub flagged_nc: u64,
-    /// Per level, the OR of its missing patches' words: non-zero when one is missing.
-    pub missing_at_level: [u64; LEVELS.len()],
+    /// The highest level (index into `LEVELS`) of a missing patch; 0 (UNSPECIFIED) when
+    /// none is missing, and UNSPECIFIED never raises the severity.
+    pub top_level: usize,
+}
+
+impl Words<'_> {
+    /// The words from `from` on.
+    #[cfg(target_arch = "x86_64")]
+    fn from(&self, from: usize) -> Words<'_> {
+        Words {
+            approved: &self.approved[from..],
+            applicable: &self.applicable[from..],
+            installed: &self.installed[from..],
+            critical: &self.critical[from..],
+            security: &self.security[from..],
+            rejected: &self.rejected[from..],
+            by_level: self.by_level.map(|level| &level[from..]),
+        }
+    }
 }
 
 /// The pass, on the fastest code path the machine has.
@@ -47,7 +64,7 @@ pub(super) fn sums(words: &Words<'_>, block: bool) -> Sums {
     {
         if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vpopcntdq") {
             // SAFETY: both target features were just detected on this CPU.
-            return unsafe { sums_avx512(words, block) };
+            return unsafe { avx512::sums(words, block) };
         }
     }
     sums_portable(words, block)
@@ -55,22 +72,14 @@ pub(super) fn sums(words: &Words<'_>, block: bool) -> Sums {
 
 /// The pass compiled for the build's target only.
 pub(super) fn sums_portable(words: &Words<'_>, block: bool) -> Sums {
-    if block { pass::<true>(words) } else { pass::<false>(words) }
+    if block { scalar::<true>(words) } else { scalar::<false>(words) }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vpopcntdq")]
-fn sums_avx512(words: &Words<'_>, block: bool) -> Sums {
-    if block { pass::<true>(words) } else { pass::<false>(words) }
-}
-
-/// One walk; `BLOCK` when installed rejected patches are INSTALLED_REJECTED.
-#[inline(always)]
-fn pass<const BLOCK: bool>(words: &Words<'_>) -> Sums {
+/// The scalar walk; `BLOCK` when installed rejected patches are INSTALLED_REJECTED.
+fn scalar<const BLOCK: bool>(words: &Words<'_>) -> Sums {
     let n = words.approved.len();
     let (approved, applicable, installed) = (&words.approved[..n], &words.applicable[..n], &words.installed[..n]);
     let (critical, security, rejected) = (&words.critical[..n], &words.security[..n], &words.rejected[..n]);
-    let levels = words.by_level.map(|level| &level[..n]);
     let mut s = Sums::default();
     for w in 0..n {
         let (a, ap) = (approved[w], applicable[w]);
@@ -87,10 +96,79 @@ fn pass<const BLOCK: bool>(words: &Words<'_>) -> Sums {
         s.critical_nc += u64::from((missing & critical[w]).count_ones());
         s.security_nc += u64::from((non_compliant & security[w]).count_ones());
         s.flagged_nc += u64::from((non_compliant & (critical[w] | security[w])).count_ones());
-        // UNSPECIFIED (index 0) never raises the severity.
-        for level in 1..LEVELS.len() {
-            s.missing_at_level[level] |= missing & levels[level][w];
+        if missing != 0 && s.top_level + 1 < LEVELS.len() {
+            s.top_level = raise_level(s.top_level, missing, words, w);
         }
     }
     s
+}
+
+/// The highest level above `top` with a patch in `missing` (word `w`), or `top`.
+fn raise_level(top: usize, missing: u64, words: &Words<'_>, w: usize) -> usize {
+    (top + 1..LEVELS.len()).rev().find(|&level| missing & words.by_level[level][w] != 0).unwrap_or(top)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::{LEVELS, Sums, Words, sums_portable};
+
+    /// Eight words of `slice` from `w` (`w + 8 <= slice.len()`).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn load(slice: &[u64], w: usize) -> __m512i {
+        let eight: &[u64; 8] = slice[w..w + 8].try_into().expect("eight words");
+        // SAFETY: `eight` is eight readable words; the load has no alignment requirement.
+        unsafe { _mm512_loadu_epi64(eight.as_ptr().cast()) }
+    }
+
+    /// The pass, eight words at a time, the rest through the portable loop.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq")]
+    pub(super) fn sums(words: &Words<'_>, block: bool) -> Sums {
+        let n = words.approved.len();
+        let body = n - n % 8;
+        let zero = _mm512_setzero_si512();
+        let mut acc = [zero; 8];
+        let mut seen = [zero; LEVELS.len()];
+        for w in (0..body).step_by(8) {
+            let (a, ap) = (load(words.approved, w), load(words.applicable, w));
+            let ins = _mm512_and_si512(load(words.installed, w), ap);
+            // andnot(x, y) is !x & y.
+            let missing = _mm512_andnot_si512(ins, _mm512_and_si512(a, ap));
+            let rejected_present = if block { _mm512_and_si512(ins, load(words.rejected, w)) } else { zero };
+            let non_compliant = _mm512_or_si512(missing, rejected_present);
+            let (critical, security) = (load(words.critical, w), load(words.security, w));
+            let parts = [
+                missing,
+                _mm512_and_si512(ins, a),
+                _mm512_andnot_si512(rejected_present, _mm512_andnot_si512(a, ins)),
+                rejected_present,
+                _mm512_andnot_si512(ap, a),
+                _mm512_and_si512(missing, critical),
+                _mm512_and_si512(non_compliant, security),
+                _mm512_and_si512(non_compliant, _mm512_or_si512(critical, security)),
+            ];
+            for (sum, part) in acc.iter_mut().zip(parts) {
+                *sum = _mm512_add_epi64(*sum, _mm512_popcnt_epi64(part));
+            }
+            for level in 1..LEVELS.len() {
+                seen[level] = _mm512_or_si512(seen[level], _mm512_and_si512(missing, load(words.by_level[level], w)));
+            }
+        }
+        let total = acc.map(|sum| _mm512_reduce_add_epi64(sum) as u64);
+        let vector_top = (1..LEVELS.len()).rev().find(|&level| _mm512_reduce_or_epi64(seen[level]) != 0);
+        let tail = sums_portable(&words.from(body), block);
+        Sums {
+            missing: total[0] + tail.missing,
+            installed: total[1] + tail.installed,
+            installed_other: total[2] + tail.installed_other,
+            installed_rejected: total[3] + tail.installed_rejected,
+            not_applicable: total[4] + tail.not_applicable,
+            critical_nc: total[5] + tail.critical_nc,
+            security_nc: total[6] + tail.security_nc,
+            flagged_nc: total[7] + tail.flagged_nc,
+            top_level: vector_top.unwrap_or(0).max(tail.top_level),
+        }
+    }
 }
