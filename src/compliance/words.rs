@@ -5,8 +5,7 @@
 //! for the build's target (x86-64-v2 in this repository: one POPCNT per count and word);
 //! every slice is cut to one length first, so it has no bounds checks. On x86-64 CPUs with
 //! AVX-512 VPOPCNTDQ, detected at run time by `is_x86_feature_detected!`, eight words go
-//! through one vector instruction per count and the remaining words through the portable
-//! loop. Results never depend on the machine; the proptest in `report_tests.rs` runs the
+//! through one vector instruction per count, the last few through masked loads. Results never depend on the machine; the proptest in `report_tests.rs` runs the
 //! portable pass beside the one the machine picks. Valgrind does not emulate AVX-512, so
 //! the bench gate's instruction counts are always the portable pass's.
 
@@ -40,22 +39,6 @@ pub(super) struct Sums {
     /// The highest level (index into `LEVELS`) of a missing patch; 0 (UNSPECIFIED) when
     /// none is missing, and UNSPECIFIED never raises the severity.
     pub top_level: usize,
-}
-
-impl Words<'_> {
-    /// The words from `from` on.
-    #[cfg(target_arch = "x86_64")]
-    fn from(&self, from: usize) -> Words<'_> {
-        Words {
-            approved: &self.approved[from..],
-            applicable: &self.applicable[from..],
-            installed: &self.installed[from..],
-            critical: &self.critical[from..],
-            security: &self.security[from..],
-            rejected: &self.rejected[from..],
-            by_level: self.by_level.map(|level| &level[from..]),
-        }
-    }
 }
 
 /// The pass, on the fastest code path the machine has.
@@ -112,33 +95,42 @@ fn raise_level(top: usize, missing: u64, words: &Words<'_>, w: usize) -> usize {
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::{LEVELS, Sums, Words, sums_portable};
+    use super::{LEVELS, Sums, Words};
 
-    /// Eight words of `slice` from `w` (`w + 8 <= slice.len()`).
+    /// The words of `slice` from `w` (`w < slice.len()`) whose bit is set in `lanes`; the
+    /// others read as zero.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    fn load(slice: &[u64], w: usize) -> __m512i {
-        let eight: &[u64; 8] = slice[w..w + 8].try_into().expect("eight words");
-        // SAFETY: `eight` is eight readable words; the load has no alignment requirement.
-        unsafe { _mm512_loadu_epi64(eight.as_ptr().cast()) }
+    fn load(slice: &[u64], w: usize, lanes: __mmask8) -> __m512i {
+        debug_assert!(w + (8 - lanes.leading_zeros() as usize) <= slice.len());
+        // SAFETY: the caller keeps the lanes set in `lanes` inside `slice` (`sums` checks
+        // every length first); masked-off lanes are not read (AVX-512 suppresses their
+        // faults), and the load needs no alignment.
+        unsafe { _mm512_maskz_loadu_epi64(lanes, slice.as_ptr().add(w).cast()) }
     }
 
-    /// The pass, eight words at a time, the rest through the portable loop.
+    /// The pass, eight words at a time; the last group loads only the words that exist, so
+    /// zeros stand in for the rest and count nothing.
     #[target_feature(enable = "avx512f,avx512vpopcntdq")]
     pub(super) fn sums(words: &Words<'_>, block: bool) -> Sums {
         let n = words.approved.len();
-        let body = n - n % 8;
+        // What keeps every load below inside its slice (the portable pass's `[..n]` panics
+        // on the same condition).
+        let others = [words.applicable, words.installed, words.critical, words.security, words.rejected];
+        assert!(others.iter().chain(&words.by_level).all(|slice| slice.len() >= n), "bitsets of one catalog");
         let zero = _mm512_setzero_si512();
         let mut acc = [zero; 8];
         let mut seen = [zero; LEVELS.len()];
-        for w in (0..body).step_by(8) {
-            let (a, ap) = (load(words.approved, w), load(words.applicable, w));
-            let ins = _mm512_and_si512(load(words.installed, w), ap);
+        for w in (0..n).step_by(8) {
+            let lanes: __mmask8 = if n - w >= 8 { 0xff } else { (1u8 << (n - w)) - 1 };
+            let at = |slice: &[u64]| load(slice, w, lanes);
+            let (a, ap) = (at(words.approved), at(words.applicable));
+            let ins = _mm512_and_si512(at(words.installed), ap);
             // andnot(x, y) is !x & y.
             let missing = _mm512_andnot_si512(ins, _mm512_and_si512(a, ap));
-            let rejected_present = if block { _mm512_and_si512(ins, load(words.rejected, w)) } else { zero };
+            let rejected_present = if block { _mm512_and_si512(ins, at(words.rejected)) } else { zero };
             let non_compliant = _mm512_or_si512(missing, rejected_present);
-            let (critical, security) = (load(words.critical, w), load(words.security, w));
+            let (critical, security) = (at(words.critical), at(words.security));
             let parts = [
                 missing,
                 _mm512_and_si512(ins, a),
@@ -153,22 +145,20 @@ mod avx512 {
                 *sum = _mm512_add_epi64(*sum, _mm512_popcnt_epi64(part));
             }
             for level in 1..LEVELS.len() {
-                seen[level] = _mm512_or_si512(seen[level], _mm512_and_si512(missing, load(words.by_level[level], w)));
+                seen[level] = _mm512_or_si512(seen[level], _mm512_and_si512(missing, at(words.by_level[level])));
             }
         }
-        let total = acc.map(|sum| _mm512_reduce_add_epi64(sum) as u64);
-        let vector_top = (1..LEVELS.len()).rev().find(|&level| _mm512_reduce_or_epi64(seen[level]) != 0);
-        let tail = sums_portable(&words.from(body), block);
+        let total = |i: usize| _mm512_reduce_add_epi64(acc[i]) as u64;
         Sums {
-            missing: total[0] + tail.missing,
-            installed: total[1] + tail.installed,
-            installed_other: total[2] + tail.installed_other,
-            installed_rejected: total[3] + tail.installed_rejected,
-            not_applicable: total[4] + tail.not_applicable,
-            critical_nc: total[5] + tail.critical_nc,
-            security_nc: total[6] + tail.security_nc,
-            flagged_nc: total[7] + tail.flagged_nc,
-            top_level: vector_top.unwrap_or(0).max(tail.top_level),
+            missing: total(0),
+            installed: total(1),
+            installed_other: total(2),
+            installed_rejected: total(3),
+            not_applicable: total(4),
+            critical_nc: total(5),
+            security_nc: total(6),
+            flagged_nc: total(7),
+            top_level: (1..LEVELS.len()).rev().find(|&level| _mm512_reduce_or_epi64(seen[level]) != 0).unwrap_or(0),
         }
     }
 }
