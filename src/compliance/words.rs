@@ -59,11 +59,18 @@ pub(super) fn sums_portable(words: &Words<'_>, block: bool) -> Sums {
 }
 
 /// The scalar walk; `BLOCK` when installed rejected patches are INSTALLED_REJECTED.
+///
+/// Counts go two to a register (low and high 32 bits), so that the loop's sums, pointers
+/// and index fit in the general-purpose registers without spilling. A count is at most the
+/// catalog's patches, far below 2^32, so the low half never carries into the high one.
 fn scalar<const BLOCK: bool>(words: &Words<'_>) -> Sums {
     let n = words.approved.len();
+    assert!(n < 1 << 26, "a catalog of fewer than 2^32 patches");
     let (approved, applicable, installed) = (&words.approved[..n], &words.applicable[..n], &words.installed[..n]);
     let (critical, security, rejected) = (&words.critical[..n], &words.security[..n], &words.rejected[..n]);
-    let mut s = Sums::default();
+    let pair = |low: u64, high: u64| u64::from(low.count_ones()) | u64::from(high.count_ones()) << 32;
+    let mut pairs = [0u64; 4];
+    let mut top_level = 0;
     for w in 0..n {
         let (a, ap) = (approved[w], applicable[w]);
         let ins = installed[w] & ap;
@@ -71,19 +78,26 @@ fn scalar<const BLOCK: bool>(words: &Words<'_>) -> Sums {
         let rejected_present = if BLOCK { ins & rejected[w] } else { 0 };
         // MISSING and INSTALLED_REJECTED are disjoint (one is installed, one is not).
         let non_compliant = missing | rejected_present;
-        s.missing += u64::from(missing.count_ones());
-        s.installed += u64::from((ins & a).count_ones());
-        s.installed_other += u64::from((ins & !a & !rejected_present).count_ones());
-        s.installed_rejected += u64::from(rejected_present.count_ones());
-        s.not_applicable += u64::from((a & !ap).count_ones());
-        s.critical_nc += u64::from((missing & critical[w]).count_ones());
-        s.security_nc += u64::from((non_compliant & security[w]).count_ones());
-        s.flagged_nc += u64::from((non_compliant & (critical[w] | security[w])).count_ones());
-        if missing != 0 && s.top_level + 1 < LEVELS.len() {
-            s.top_level = raise_level(s.top_level, missing, words, w);
+        pairs[0] += pair(missing, ins & a);
+        pairs[1] += pair(ins & !a & !rejected_present, rejected_present);
+        pairs[2] += pair(a & !ap, missing & critical[w]);
+        pairs[3] += pair(non_compliant & security[w], non_compliant & (critical[w] | security[w]));
+        if missing != 0 && top_level + 1 < LEVELS.len() {
+            top_level = raise_level(top_level, missing, words, w);
         }
     }
-    s
+    let (low, high) = (|p: u64| p & 0xffff_ffff, |p: u64| p >> 32);
+    Sums {
+        missing: low(pairs[0]),
+        installed: high(pairs[0]),
+        installed_other: low(pairs[1]),
+        installed_rejected: high(pairs[1]),
+        not_applicable: low(pairs[2]),
+        critical_nc: high(pairs[2]),
+        security_nc: low(pairs[3]),
+        flagged_nc: high(pairs[3]),
+        top_level,
+    }
 }
 
 /// The highest level above `top` with a patch in `missing` (word `w`), or `top`.
