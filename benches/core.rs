@@ -68,6 +68,30 @@ fn next_fire(c: &mut Criterion) {
     group.finish();
 }
 
+/// What the core's latency histogram costs per rule evaluation: as the simulation does it
+/// (`CoreMetrics`, one evaluation in `EVALUATION_SAMPLE` timed by count), and as it would
+/// cost timing every one (two clock reads and a record). With the evaluations and run time
+/// of a run's `perf.json`, these give the histogram's share of the run.
+fn evaluation_timing(c: &mut Criterion) {
+    use patchfleet::metrics::{CoreMetrics, latency_histogram, now_ns};
+    let mut group = c.benchmark_group("evaluation_timing");
+    let mut metrics = CoreMetrics::default();
+    group.bench_function("sampled_per_evaluation", |b| {
+        b.iter(|| {
+            let started = metrics.start_evaluation();
+            metrics.end_evaluation(black_box(started));
+        })
+    });
+    let mut histogram = latency_histogram();
+    group.bench_function("every_evaluation", |b| {
+        b.iter(|| {
+            let started = now_ns();
+            histogram.saturating_record((now_ns() - black_box(started)).max(1));
+        })
+    });
+    group.finish();
+}
+
 fn default_scenario(c: &mut Criterion) {
     let scenario = patchfleet::scenario::load_default();
     let mut group = c.benchmark_group("pipeline");
@@ -82,5 +106,5 @@ fn default_scenario(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold_model, scan_evaluation, baseline_compile, next_fire, default_scenario);
+criterion_group!(benches, hold_model, scan_evaluation, baseline_compile, next_fire, evaluation_timing, default_scenario);
 criterion_main!(benches);
