@@ -106,5 +106,13 @@ fn default_scenario(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold_model, scan_evaluation, baseline_compile, next_fire, evaluation_timing, default_scenario);
+criterion_group!(
+    benches,
+    hold_model,
+    scan_evaluation,
+    baseline_compile,
+    next_fire,
+    evaluation_timing,
+    default_scenario
+);
 criterion_main!(benches);

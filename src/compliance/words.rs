@@ -158,8 +158,9 @@ mod avx512 {
             for (sum, part) in acc.iter_mut().zip(parts) {
                 *sum = _mm512_add_epi64(*sum, _mm512_popcnt_epi64(part));
             }
-            for level in 1..LEVELS.len() {
-                seen[level] = _mm512_or_si512(seen[level], _mm512_and_si512(missing, at(words.by_level[level])));
+            // Level 0 (UNSPECIFIED) never raises the severity.
+            for (seen, level) in seen.iter_mut().zip(words.by_level).skip(1) {
+                *seen = _mm512_or_si512(*seen, _mm512_and_si512(missing, at(level)));
             }
         }
         let total = |i: usize| _mm512_reduce_add_epi64(acc[i]) as u64;
