@@ -159,7 +159,7 @@ mod avx512 {
                 *sum = _mm512_add_epi64(*sum, _mm512_popcnt_epi64(part));
             }
             // Level 0 (UNSPECIFIED) never raises the severity.
-            for (seen, level) in seen.iter_mut().zip(words.by_level).skip(1) {
+            for (seen, &level) in seen[1..].iter_mut().zip(&words.by_level[1..]) {
                 *seen = _mm512_or_si512(*seen, _mm512_and_si512(missing, at(level)));
             }
         }
