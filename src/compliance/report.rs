@@ -149,7 +149,7 @@ fn evaluate_with(
             critical: baseline.critical.words(),
             security,
             rejected,
-            by_level: std::array::from_fn(|level| baseline.by_level[level].words()),
+            by_level: &baseline.by_level,
         },
         block,
     );

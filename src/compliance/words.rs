@@ -10,6 +10,7 @@
 //! the bench gate's instruction counts are always the portable pass's.
 
 use crate::baseline::LEVELS;
+use crate::bitset::BitSet;
 
 /// The words one pass reads, all of one length.
 pub(super) struct Words<'a> {
@@ -20,8 +21,9 @@ pub(super) struct Words<'a> {
     pub security: &'a [u64],
     /// Patches on the rejected list, read only when the rejected action is BLOCK.
     pub rejected: &'a [u64],
-    /// Per compliance level (indexed like `LEVELS`), the patches approved with it.
-    pub by_level: [&'a [u64]; LEVELS.len()],
+    /// Per compliance level (indexed like `LEVELS`), the patches approved with it. Read only
+    /// in words with a missing patch, so left as bitsets until a pass needs the words.
+    pub by_level: &'a [BitSet],
 }
 
 /// The sums of one pass.
@@ -102,7 +104,7 @@ fn scalar<const BLOCK: bool>(words: &Words<'_>) -> Sums {
 
 /// The highest level above `top` with a patch in `missing` (word `w`), or `top`.
 fn raise_level(top: usize, missing: u64, words: &Words<'_>, w: usize) -> usize {
-    (top + 1..LEVELS.len()).rev().find(|&level| missing & words.by_level[level][w] != 0).unwrap_or(top)
+    (top + 1..LEVELS.len()).rev().find(|&level| missing & words.by_level[level].words()[w] != 0).unwrap_or(top)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -130,8 +132,9 @@ mod avx512 {
         let n = words.approved.len();
         // What keeps every load below inside its slice (the portable pass's `[..n]` panics
         // on the same condition).
+        let by_level: [&[u64]; LEVELS.len()] = std::array::from_fn(|level| words.by_level[level].words());
         let others = [words.applicable, words.installed, words.critical, words.security, words.rejected];
-        assert!(others.iter().chain(&words.by_level).all(|slice| slice.len() >= n), "bitsets of one catalog");
+        assert!(others.iter().chain(&by_level).all(|slice| slice.len() >= n), "bitsets of one catalog");
         let zero = _mm512_setzero_si512();
         let mut acc = [zero; 8];
         let mut seen = [zero; LEVELS.len()];
@@ -159,7 +162,7 @@ mod avx512 {
                 *sum = _mm512_add_epi64(*sum, _mm512_popcnt_epi64(part));
             }
             // Level 0 (UNSPECIFIED) never raises the severity.
-            for (seen, &level) in seen[1..].iter_mut().zip(&words.by_level[1..]) {
+            for (seen, &level) in seen[1..].iter_mut().zip(&by_level[1..]) {
                 *seen = _mm512_or_si512(*seen, _mm512_and_si512(missing, at(level)));
             }
         }
