@@ -1,24 +1,24 @@
 //! The pending-event set: a radix heap with first-in first-out ties.
 //!
 //! A radix heap (Ahuja, Mehlhorn, Orlin and Tarjan) exploits what a discrete-event engine
-//! guarantees anyway: nothing is scheduled before the last instant popped. Every entry lives
-//! in the bucket named by the highest bit in which its time differs from `last` (the time of
-//! the last refill), so bucket `b` holds times in `[last + 2^(b-1), last + 2^b)` roughly,
-//! and bucket 0 exactly the entries at `last`. A pop takes from bucket 0; when it is empty,
-//! the lowest non-empty bucket is redistributed around its minimum, and each of its entries
-//! falls to a strictly lower bucket. An entry therefore moves at most 64 times over its
+//! guarantees anyway: nothing is scheduled before the last instant popped. The entries at
+//! exactly `last` (the time of the last refill) wait in a deque, `current`; every other one
+//! lives in `buckets[i]`, `i` being the highest bit in which its time differs from `last`
+//! (so it is about `2^i` to `2^(i+1)` seconds ahead). A pop takes from `current`; when it is
+//! empty, the lowest non-empty bucket is redistributed around its minimum, and each of its
+//! entries falls to `current` or a strictly lower bucket. An entry therefore moves at most 64 times over its
 //! life, in practice a handful (about log2 of how far ahead it was scheduled), and every
 //! move is a sequential append, which keeps a million pending events cache-friendly where a
 //! binary heap's sift walks a random path.
 //!
 //! Ties need no sequence number: entries with equal times always share a bucket, pushes
 //! append, and redistribution keeps relative order, so within a bucket equal times stay in
-//! push order and bucket 0 pops first-in first-out. The `(time, seq)` contract of the engine
+//! push order and `current` pops first-in first-out. The `(time, seq)` contract of the engine
 //! (same-instant events in the order they were scheduled) follows from the structure, and a
 //! property test holds it against a `BinaryHeap` keyed by `(time, seq)`.
 //!
 //! A push earlier than `last` (possible only after [`PendingSet::peek_time`] refilled
-//! bucket 0 and nothing was popped, e.g. a run stopped at its horizon and the caller
+//! `current` and nothing was popped, e.g. a run stopped at its horizon and the caller
 //! schedules again) rebuilds the buckets around the new time: correct, O(n), and never on
 //! the engine's own path.
 
@@ -40,7 +40,7 @@ pub trait PendingSet<E> {
     }
 }
 
-/// Buckets 1 to 64, by the highest differing bit; bucket 0 is [`RadixQueue::current`].
+/// Buckets by the highest differing bit, 0 to 63; equal times are in [`RadixQueue::current`].
 const BUCKETS: usize = 64;
 
 /// The engine's pending-event set; see the module documentation.
@@ -100,7 +100,7 @@ impl<E> RadixQueue<E> {
     }
 
     /// Moves the lowest non-empty bucket's entries around its minimum, which becomes `last`.
-    /// Returns false when nothing is left outside bucket 0 (so the queue is empty).
+    /// Returns false when no bucket has entries (with `current` empty: the queue is empty).
     fn refill(&mut self) -> bool {
         if self.occupied == 0 {
             return false;
