@@ -9,7 +9,7 @@
 
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 use patchfleet::baseline::compile;
 use patchfleet::bench::fixtures::{BareHeapHold, HoldModel, NextFire, ScanFixture, fixture_baseline, next_fire_cases};
@@ -17,9 +17,11 @@ use patchfleet::compliance::evaluate;
 
 /// The hold model: pop the earliest event, push one at its time plus an exponential
 /// increment (mean 1,000 s), keeping the queue size constant; and the same loop on a bare
-/// `std::collections::BinaryHeap`.
+/// `std::collections::BinaryHeap`, one after the other in the same run, each reported as
+/// time per hold and holds per second (criterion's throughput line).
 fn hold_model(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_hold");
+    group.throughput(Throughput::Elements(1));
     for size in [1_000usize, 1_000_000] {
         let mut model = HoldModel::new(size);
         group.bench_function(format!("pending_{size}"), |b| b.iter(|| model.hold()));
@@ -66,6 +68,30 @@ fn next_fire(c: &mut Criterion) {
     group.finish();
 }
 
+/// What the core's latency histogram costs per rule evaluation: as the simulation does it
+/// (`CoreMetrics`, one evaluation in `EVALUATION_SAMPLE` timed by count), and as it would
+/// cost timing every one (two clock reads and a record). With the evaluations and run time
+/// of a run's `perf.json`, these give the histogram's share of the run.
+fn evaluation_timing(c: &mut Criterion) {
+    use patchfleet::metrics::{CoreMetrics, latency_histogram, now_ns};
+    let mut group = c.benchmark_group("evaluation_timing");
+    let mut metrics = CoreMetrics::default();
+    group.bench_function("sampled_per_evaluation", |b| {
+        b.iter(|| {
+            let started = metrics.start_evaluation();
+            metrics.end_evaluation(black_box(started));
+        })
+    });
+    let mut histogram = latency_histogram();
+    group.bench_function("every_evaluation", |b| {
+        b.iter(|| {
+            let started = now_ns();
+            histogram.saturating_record((now_ns() - black_box(started)).max(1));
+        })
+    });
+    group.finish();
+}
+
 fn default_scenario(c: &mut Criterion) {
     let scenario = patchfleet::scenario::load_default();
     let mut group = c.benchmark_group("pipeline");
@@ -80,5 +106,13 @@ fn default_scenario(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold_model, scan_evaluation, baseline_compile, next_fire, default_scenario);
+criterion_group!(
+    benches,
+    hold_model,
+    scan_evaluation,
+    baseline_compile,
+    next_fire,
+    evaluation_timing,
+    default_scenario
+);
 criterion_main!(benches);

@@ -12,7 +12,7 @@ use crate::baseline::{
 use crate::bitset::BitSet;
 use crate::catalog::{self, Catalog, CatalogDef, GeneratorDef, Os, PatchProperties, ReleaseProcess, StreamDef};
 use crate::compliance::EvaluationInput;
-use crate::engine::{BinaryHeapQueue, PendingSet};
+use crate::engine::{PendingSet, RadixQueue};
 use crate::rng::{Purpose, Stream};
 use crate::scenario::{self, DEFAULT_SCENARIO, Scenario};
 use crate::schedule::{ScheduleExpr, WindowSchedule};
@@ -24,28 +24,26 @@ const HOLD_MEAN_SECS: f64 = 1_000.0;
 /// The classic hold model on the engine's pending-event set: pop the earliest event, push
 /// one at its time plus an exponential increment, so the queue keeps its size.
 pub struct HoldModel {
-    queue: BinaryHeapQueue<u32>,
+    queue: RadixQueue<u32>,
     rng: Stream,
-    seq: u64,
 }
 
 impl HoldModel {
     /// A queue of `size` events at exponential times.
     pub fn new(size: usize) -> HoldModel {
         let mut rng = Stream::new(1, size as u64, Purpose::OperationTiming);
-        let mut queue = BinaryHeapQueue::default();
-        for seq in 0..size as u64 {
-            queue.push(SimTime(rng.exponential(HOLD_MEAN_SECS) as i64), seq, seq as u32);
+        let mut queue = RadixQueue::default();
+        for seq in 0..size as u32 {
+            queue.push(SimTime(rng.exponential(HOLD_MEAN_SECS) as i64), seq);
         }
-        HoldModel { queue, rng, seq: size as u64 }
+        HoldModel { queue, rng }
     }
 
     /// One hold: a pop and a push.
     pub fn hold(&mut self) {
-        let (time, _, event) = self.queue.pop().expect("the hold model never empties its queue");
+        let (time, event) = self.queue.pop().expect("the hold model never empties its queue");
         let next = time + SimDuration(self.rng.exponential(HOLD_MEAN_SECS) as i64 + 1);
-        self.queue.push(next, self.seq, std::hint::black_box(event));
-        self.seq += 1;
+        self.queue.push(next, std::hint::black_box(event));
     }
 }
 

@@ -7,6 +7,7 @@
 //! report subtracts the old one from its group's counters and adds the new one.
 
 mod report;
+mod words;
 
 pub use report::{
     EvaluationInput, InstanceReport, Operation, PatchCounts, PatchState, RebootOption, evaluate, patch_state,

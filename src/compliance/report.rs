@@ -1,4 +1,6 @@
-//! One instance's compliance report, computed word by word over bitsets.
+//! One instance's compliance report, computed word by word over bitsets (`words.rs`).
+
+use super::words;
 
 use crate::baseline::{CompiledBaseline, ComplianceLevel, LEVELS, RejectedAction};
 use crate::bitset::BitSet;
@@ -126,43 +128,42 @@ pub struct EvaluationInput<'a> {
 /// update counts once in InstalledCount (patch-manager-compliance-states: NOT_APPLICABLE
 /// covers superseded updates).
 pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], ComplianceLevel) {
+    evaluate_with(input, words::sums)
+}
+
+/// [`evaluate`] with the word pass given, so tests can run each code path.
+fn evaluate_with(
+    input: &EvaluationInput<'_>,
+    pass: fn(&words::Words<'_>, bool) -> words::Sums,
+) -> (PatchCounts, [u32; 3], ComplianceLevel) {
     let baseline = input.baseline;
+    let block = baseline.rejected_action == RejectedAction::Block;
     let approved = input.approved.words();
-    let applicable = input.applicable.words();
-    let installed = input.installed.words();
-    let critical = baseline.critical.words();
     let security = input.security.words();
     let rejected = baseline.rejected.words();
-    let block = baseline.rejected_action == RejectedAction::Block;
-
-    let mut counts = PatchCounts::default();
-    let (mut critical_nc, mut security_nc, mut total_nc, mut flagged_nc) = (0u32, 0u32, 0u32, 0u32);
-    let mut severity = ComplianceLevel::Unspecified;
-    for w in 0..approved.len() {
-        let (a, ap) = (approved[w], applicable[w]);
-        let ins = installed[w] & ap;
-        let missing = a & ap & !ins;
-        let rejected_present = if block { ins & rejected[w] } else { 0 };
-        counts.missing += missing.count_ones();
-        counts.installed += (ins & a).count_ones();
-        counts.installed_other += (ins & !a & !rejected_present).count_ones();
-        counts.installed_rejected += rejected_present.count_ones();
-        counts.not_applicable += (a & !ap).count_ones();
-        let non_compliant = missing | rejected_present;
-        critical_nc += (missing & critical[w]).count_ones();
-        security_nc += (non_compliant & security[w]).count_ones();
-        total_nc += non_compliant.count_ones();
-        flagged_nc += (non_compliant & (critical[w] | security[w])).count_ones();
-        if missing != 0 {
-            // Levels from CRITICAL down; only levels above the best so far are checked.
-            for level in (severity as usize + 1..LEVELS.len()).rev() {
-                if missing & baseline.by_level[level].words()[w] != 0 {
-                    severity = LEVELS[level];
-                    break;
-                }
-            }
-        }
-    }
+    let sums = pass(
+        &words::Words {
+            approved,
+            applicable: input.applicable.words(),
+            installed: input.installed.words(),
+            critical: baseline.critical.words(),
+            security,
+            rejected,
+            by_level: &baseline.by_level,
+        },
+        block,
+    );
+    let mut counts = PatchCounts {
+        installed: sums.installed as u32,
+        installed_other: sums.installed_other as u32,
+        installed_rejected: sums.installed_rejected as u32,
+        missing: sums.missing as u32,
+        not_applicable: sums.not_applicable as u32,
+        ..PatchCounts::default()
+    };
+    let (mut critical_nc, mut security_nc) = (sums.critical_nc as u32, sums.security_nc as u32);
+    let (mut total_nc, mut flagged_nc) = ((sums.missing + sums.installed_rejected) as u32, sums.flagged_nc as u32);
+    let mut severity = LEVELS[sums.top_level];
     // Failed patches are still missing in the bitsets: move them to FAILED.
     for &patch in input.failed {
         let p = patch as usize;
@@ -201,7 +202,7 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], Complian
     // AVAILABLE_SECURITY_UPDATE (Windows): released, applicable, security, not installed,
     // neither approved nor rejected. Non-compliant only if the baseline says so.
     if let Some(released) = input.released {
-        let released = released.words();
+        let (released, applicable, installed) = (released.words(), input.applicable.words(), input.installed.words());
         for w in 0..approved.len() {
             let available = released[w] & security[w] & applicable[w] & !installed[w] & !approved[w] & !rejected[w];
             let count = available.count_ones();

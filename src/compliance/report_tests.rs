@@ -313,7 +313,9 @@ fn slow_evaluate(case: &Case) -> (PatchCounts, [u32; 3], ComplianceLevel) {
 
 fn case_strategy() -> impl proptest::strategy::Strategy<Value = Case> {
     use proptest::prelude::*;
-    (1usize..300).prop_flat_map(|n| {
+    // Large catalogs too, so that a vectorized pass runs its vector body (8 words at a
+    // time with AVX-512), not only its scalar tail.
+    prop_oneof![1usize..300, 300usize..1500].prop_flat_map(|n| {
         let level = prop_oneof![Just(None), (0usize..6).prop_map(|i| Some(crate::baseline::LEVELS[i]))];
         (
             proptest::collection::vec(level, n),
@@ -363,7 +365,10 @@ proptest::proptest! {
             pending_reboot: &case.pending,
             released: None,
         };
-        proptest::prop_assert_eq!(evaluate(&input), slow_evaluate(&case));
+        let expected = slow_evaluate(&case);
+        proptest::prop_assert_eq!(evaluate(&input), expected);
+        // The portable pass too, whichever pass this machine's CPU gives `evaluate`.
+        proptest::prop_assert_eq!(evaluate_with(&input, super::words::sums_portable), expected);
         // The per-patch listing (DescribeInstancePatches) agrees state by state.
         for p in 0..n {
             let slow = match slow_state(&case, p) {

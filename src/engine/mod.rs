@@ -1,9 +1,9 @@
-//! The discrete-event engine: a pending-event set ordered by `(time, seq)` and a bounded
-//! run loop.
+//! The discrete-event engine: a pending-event set ordered by time (ties first-in first-out)
+//! and a bounded run loop.
 //!
 //! Invariant: events at the same instant are handled in the order they were scheduled. The
-//! queue keys every entry with a sequence number that only grows, so ties on time are broken
-//! first-in first-out, whatever the queue's internal layout.
+//! queue (a radix heap, `queue.rs`) keeps equal times in push order by construction, which is
+//! the `(time, seq)` order of a heap keyed by a sequence number that only grows.
 //!
 //! The engine knows nothing about patching. It owns the clock and the queue; the model (see
 //! `sim.rs`) implements [`Model`] and receives each event through one `handle` call, where a
@@ -11,7 +11,7 @@
 
 mod queue;
 
-pub use queue::{BinaryHeapQueue, PendingSet};
+pub use queue::{PendingSet, RadixQueue};
 
 use crate::time::SimTime;
 
@@ -57,9 +57,9 @@ pub trait Model {
 
 /// The clock and the pending-event set, handed to the model while it handles an event.
 pub struct Scheduler<E> {
-    queue: BinaryHeapQueue<E>,
+    queue: RadixQueue<E>,
     now: SimTime,
-    next_seq: u64,
+    scheduled_total: u64,
     /// Work units charged by handlers beyond the one every event costs.
     charged: u64,
     stop: Option<StopReason>,
@@ -67,16 +67,15 @@ pub struct Scheduler<E> {
 
 impl<E> Scheduler<E> {
     pub fn new(start: SimTime) -> Scheduler<E> {
-        Scheduler { queue: BinaryHeapQueue::default(), now: start, next_seq: 0, charged: 0, stop: None }
+        Scheduler { queue: RadixQueue::default(), now: start, scheduled_total: 0, charged: 0, stop: None }
     }
 
     /// Schedules `event` at `at`. An instant in the past is moved to now: the engine never
     /// runs backwards.
     pub fn schedule(&mut self, at: SimTime, event: E) {
         let at = at.max(self.now);
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.queue.push(at, seq, event);
+        self.scheduled_total += 1;
+        self.queue.push(at, event);
     }
 
     pub fn now(&self) -> SimTime {
@@ -90,7 +89,7 @@ impl<E> Scheduler<E> {
 
     /// Total events ever scheduled.
     pub fn scheduled_total(&self) -> u64 {
-        self.next_seq
+        self.scheduled_total
     }
 
     /// Charges `units` of work to the run beyond the one unit every event costs: a handler
@@ -177,7 +176,7 @@ pub fn run<M: Model>(
         if events_processed.saturating_add(scheduler.charged) >= limits.max_work {
             return outcome(StopReason::WorkLimit, events_processed, scheduler, scheduler.now);
         }
-        let (time, _seq, event) = scheduler.queue.pop().expect("peeked entry exists");
+        let (time, event) = scheduler.queue.pop().expect("peeked entry exists");
         debug_assert!(time >= scheduler.now, "the clock never runs backwards");
         scheduler.now = time;
         model.handle(time, event, scheduler);

@@ -30,6 +30,8 @@ pub struct Perf {
     pub evaluations: u64,
     pub evaluations_per_second: f64,
     pub evaluation_latency_ns: Latency,
+    /// What one latency value is (`metrics::EVALUATION_TIMED`).
+    pub evaluation_latency_measures: &'static str,
     /// The latency histogram holds one evaluation in this many (by count, deterministic).
     pub evaluation_latency_sampled_every: u64,
     /// Peak resident memory of the process (Linux `VmHWM`), if known.
@@ -76,6 +78,7 @@ pub fn perf(scenario: &Scenario, result: &RunResult) -> Perf {
             max: histogram.max(),
             mean: (histogram.mean() * 10.0).round() / 10.0,
         },
+        evaluation_latency_measures: crate::metrics::EVALUATION_TIMED,
         evaluation_latency_sampled_every: crate::metrics::EVALUATION_SAMPLE,
         peak_rss_mib: peak_rss_mib(),
     }
