@@ -5,8 +5,9 @@
 //! for the build's target (x86-64-v2 in this repository: one POPCNT per count and word);
 //! every slice is cut to one length first, so it has no bounds checks. On x86-64 CPUs with
 //! AVX-512 VPOPCNTDQ, detected at run time by `is_x86_feature_detected!`, eight words go
-//! through one vector instruction per count, the last few through masked loads. Results never depend on the machine; the proptest in `report_tests.rs` runs the
-//! portable pass beside the one the machine picks. Valgrind does not emulate AVX-512, so
+//! through one vector instruction per count, the last few through masked loads. Results
+//! never depend on the machine; the proptest in `report_tests.rs` runs the portable pass
+//! beside the one the machine picks. Valgrind does not emulate AVX-512, so
 //! the bench gate's instruction counts are always the portable pass's.
 
 use crate::baseline::LEVELS;
