@@ -120,15 +120,53 @@ struct ReadShard {
     runs: Vec<RunMetrics>,
 }
 
+fn missing_file(path: &Path) -> MergeError {
+    let dir = path.parent().map_or_else(String::new, |p| p.display().to_string());
+    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    MergeError::Shards(format!("{dir} is not a complete shard directory: missing {name}"))
+}
+
+/// A shard's text file, at most `limits::MAX_SCENARIO_BYTES` (its texts are an experiment
+/// file and a scenario, which are held to that size when they run).
 fn read_to_string(path: &Path) -> Result<String, MergeError> {
-    fs::read_to_string(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => {
-            let dir = path.parent().map_or_else(String::new, |p| p.display().to_string());
-            let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            MergeError::Shards(format!("{dir} is not a complete shard directory: missing {name}"))
-        }
-        _ => MergeError::Shards(format!("cannot read {}: {e}", path.display())),
+    crate::scenario::read_text(path).map_err(|e| match e {
+        crate::scenario::ReadError::Io(io) if io.kind() == io::ErrorKind::NotFound => missing_file(path),
+        other => MergeError::Shards(other.located(&path.display().to_string())),
     })
+}
+
+/// The runs of `runs.jsonl`: no more lines than `expected` runs, none longer than
+/// `limits::MAX_SCENARIO_BYTES`, so a damaged file cannot take unbounded memory.
+fn read_runs(path: &Path, expected: usize) -> Result<Vec<RunMetrics>, MergeError> {
+    use std::io::{BufRead, Read};
+    let malformed = |what: String| MergeError::Shards(format!("{}: {what}", path.display()));
+    let file = fs::File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => missing_file(path),
+        _ => malformed(format!("cannot read it: {e}")),
+    })?;
+    let limit = crate::limits::MAX_SCENARIO_BYTES;
+    let mut reader = io::BufReader::new(file);
+    let mut runs = Vec::new();
+    let mut line = String::new();
+    for number in 1.. {
+        line.clear();
+        let read = Read::take(&mut reader, limit + 1)
+            .read_line(&mut line)
+            .map_err(|e| malformed(format!("line {number}: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        if read as u64 > limit {
+            return Err(malformed(format!("line {number} is longer than {limit} bytes")));
+        }
+        if runs.len() == expected {
+            return Err(malformed(format!("more runs than the {expected} shard.json lists")));
+        }
+        let run =
+            serde_json::from_str(line.trim_end()).map_err(|e| malformed(format!("line {number}: not a run ({e})")))?;
+        runs.push(run);
+    }
+    Ok(runs)
 }
 
 fn read_shard(dir: &Path) -> Result<ReadShard, MergeError> {
@@ -143,12 +181,7 @@ fn read_shard(dir: &Path) -> Result<ReadShard, MergeError> {
     let text = read_to_string(&dir.join("experiment.toml"))?;
     let base = read_to_string(&dir.join("base.toml"))?;
     let runs_path = dir.join("runs.jsonl");
-    let mut runs = Vec::new();
-    for (line, text) in read_to_string(&runs_path)?.lines().enumerate() {
-        let run: RunMetrics = serde_json::from_str(text)
-            .map_err(|e| malformed(&runs_path, format!("line {}: not a run ({e})", line + 1)))?;
-        runs.push(run);
-    }
+    let runs = read_runs(&runs_path, info.runs.len())?;
     if runs.iter().map(|r| r.run).ne(info.runs.iter().copied()) {
         return Err(malformed(&runs_path, "its runs are not the ones shard.json lists".to_string()));
     }

@@ -139,6 +139,10 @@ fn missing_duplicated_and_foreign_shards_are_refused_and_nothing_is_written() {
     let runs = std::fs::read_to_string(&runs_path).unwrap();
     std::fs::write(&runs_path, runs.replacen("\"values\"", "\"valeurs\"", 1)).unwrap();
     assert_refused(&merge(&out, &[&dirs[0], &dirs[1], &dirs[2]]), "runs.jsonl: line 1: not a run");
+    // A run appended twice is more runs than the shard lists.
+    let first_line = runs.lines().next().unwrap();
+    std::fs::write(&runs_path, format!("{runs}{first_line}\n")).unwrap();
+    assert_refused(&merge(&out, &[&dirs[0], &dirs[1], &dirs[2]]), "more runs than the 2 shard.json lists");
     std::fs::write(&runs_path, runs).unwrap();
     assert_refused(
         &merge(&out, &[&dirs[0], &dirs[1], temp.path()]),
