@@ -29,7 +29,7 @@ impl Sim<'_> {
     ) {
         let owner = self.executions.all[id as usize].owner;
         let params = self.task_params(owner, task_number);
-        let deadline = self.inflight[instance as usize].as_ref().map_or(now, |i| i.deadline);
+        let deadline = self.inflight.get(instance).map_or(now, |i| i.deadline);
         if now <= deadline && self.reachable(instance, now) && !self.agent_crashed(instance, generation, now) {
             self.deliver(now, instance, params.operation, params.reboot_option, params.install_override, scheduler);
             return;
@@ -46,7 +46,7 @@ impl Sim<'_> {
         let group = &self.scenario.groups[self.world.instances.group[instance as usize] as usize];
         let network_down = !group.online(now) || !self.links.up(group.location, crate::network::SSM, now);
         let cause = if network_down { Cause::AgentUnreachable } else { Cause::AgentDown };
-        let dispatched = self.inflight[instance as usize].as_ref().map(|i| i.dispatched);
+        let dispatched = self.inflight.get(instance).map(|i| i.dispatched);
         self.release_instance(now, instance, scheduler);
         let Some(slot) = self.slot_of(id, task_number) else { return };
         self.executions.all[id as usize].tasks[slot].running -= 1;
@@ -56,7 +56,7 @@ impl Sim<'_> {
 
     /// The snapshot of the execution whose invocation occupies `instance`.
     pub(super) fn snapshot_of(&self, instance: u32) -> Arc<Snapshot> {
-        let execution = self.inflight[instance as usize].as_ref().expect("an invocation is in flight").execution;
+        let execution = self.inflight.get(instance).expect("an invocation is in flight").execution;
         let snapshot = self.executions.all[execution as usize].snapshot.as_ref();
         Arc::clone(snapshot.expect("a started execution holds its snapshot"))
     }
@@ -88,8 +88,8 @@ impl Sim<'_> {
         let end = plan.end;
         let download_mb = plan.download_mb;
         let client_mbps = self.scenario.agent.download_mbps;
-        let invocation = self.inflight[instance as usize].as_mut().expect("a delivered invocation is in flight");
-        invocation.plan = Some(Box::new(plan));
+        let invocation = self.inflight.get_mut(instance).expect("a delivered invocation is in flight");
+        invocation.plan = Some(plan);
         if let (Some(r), true) = (repository, download_mb > 0.0) {
             let download = self.repositories[r].request(now, download_mb, client_mbps, instance as u64);
             invocation.download = Some((r, download));
@@ -149,7 +149,7 @@ impl Sim<'_> {
                 log.finished(r, done.id, done.finished_at);
             }
             let instance = done.tag as u32;
-            let Some(invocation) = self.inflight[instance as usize].as_mut() else { continue };
+            let Some(invocation) = self.inflight.get_mut(instance) else { continue };
             if invocation.download.map(|(_, id)| id) != Some(done.id) {
                 continue;
             }
@@ -188,13 +188,11 @@ impl Sim<'_> {
             .filter(|&i| {
                 let group = &self.scenario.groups[self.world.instances.group[i as usize] as usize];
                 group.location == Some(location)
-                    && self.inflight[i as usize]
-                        .as_ref()
-                        .is_some_and(|inv| inv.download.is_some_and(|(repo, _)| repo == r))
+                    && self.inflight.get(i).is_some_and(|inv| inv.download.is_some_and(|(repo, _)| repo == r))
             })
             .collect();
         for instance in affected {
-            let invocation = self.inflight[instance as usize].as_mut().expect("filtered above");
+            let invocation = self.inflight.get_mut(instance).expect("filtered above");
             let (_, download) = invocation.download.take().expect("filtered above");
             self.repositories[r].cancel(now, download);
             let (execution, task) = (invocation.execution, invocation.task);
@@ -210,8 +208,8 @@ impl Sim<'_> {
             };
             let failed = self.plan_operation(instance, &request, now);
             let end = failed.end;
-            let invocation = self.inflight[instance as usize].as_mut().expect("still in flight");
-            invocation.plan = Some(Box::new(failed));
+            let invocation = self.inflight.get_mut(instance).expect("still in flight");
+            invocation.plan = Some(failed);
             let event = Event::InvocationDone { execution, task, instance, generation: invocation.generation };
             scheduler.schedule(end, event);
         }
@@ -220,9 +218,7 @@ impl Sim<'_> {
 
     /// The invocation on `instance`, if it is the one an event was scheduled for.
     pub(super) fn current_invocation(&self, instance: u32, execution: u32, generation: u32) -> bool {
-        self.inflight[instance as usize]
-            .as_ref()
-            .is_some_and(|i| i.execution == execution && i.generation == generation)
+        self.inflight.get(instance).as_ref().is_some_and(|i| i.execution == execution && i.generation == generation)
     }
 
     /// A waiting invocation's agent came back, or its deadline arrived.
@@ -242,7 +238,7 @@ impl Sim<'_> {
     }
 
     pub(super) fn release_instance(&mut self, now: SimTime, instance: u32, scheduler: &mut Scheduler<Event>) {
-        if let Some(invocation) = self.inflight[instance as usize].take()
+        if let Some(invocation) = self.inflight.take(instance)
             && let Some((r, download)) = invocation.download
         {
             self.repositories[r].cancel(now, download);

@@ -9,6 +9,7 @@ mod agent;
 mod asg;
 mod delivery;
 pub mod downloads;
+mod inflight;
 mod records;
 mod rescan;
 mod spread;
@@ -138,7 +139,7 @@ pub struct Sim<'s> {
     pub spread: GroupSpread,
     pub executions: Executions,
     /// The invocation occupying each instance, if any.
-    pub inflight: Vec<Option<windows::Invocation>>,
+    pub inflight: inflight::Inflight,
     /// Per instance, a counter of invocations started, to recognise stale events.
     pub generation: Vec<u32>,
     /// Links between locations and destinations, down intervals precomputed.
@@ -232,7 +233,7 @@ impl<'s> Sim<'s> {
                 invocation_log: scenario.output.invocations.then(Vec::new),
                 ..Executions::default()
             },
-            inflight: (0..instances).map(|_| None).collect(),
+            inflight: inflight::Inflight::new(instances),
             generation: vec![0; instances],
             links: crate::network::Links::build(&scenario.network, seed, scenario.start, scenario.end()),
             unreachable_until: vec![scenario.start; instances],
@@ -611,7 +612,7 @@ impl<'s> Sim<'s> {
         now: SimTime,
     ) -> u32 {
         let instance = self.world.instances.push(group as u16, mix, installed, true);
-        self.inflight.push(None);
+        self.inflight.push_instance();
         self.truth_cache.push();
         self.scan_cache.push();
         self.generation.push(0);

@@ -116,7 +116,7 @@ pub struct Invocation {
     pub task: u16,
     pub generation: u32,
     /// The operation, once delivered; `None` while the agent cannot be reached.
-    pub plan: Option<Box<super::PendingOperation>>,
+    pub plan: Option<super::PendingOperation>,
     pub deadline: SimTime,
     pub dispatched: SimTime,
     /// Its download through a shared repository, while it lasts.
@@ -329,11 +329,10 @@ impl<'s> Sim<'s> {
 
     /// The instance of a running or waiting invocation is terminated: it ends undeliverable.
     pub(crate) fn terminate_invocation(&mut self, now: SimTime, instance: u32, scheduler: &mut Scheduler<Event>) {
-        let Some((execution, task_number)) = self.inflight[instance as usize].as_ref().map(|i| (i.execution, i.task))
-        else {
+        let Some((execution, task_number)) = self.inflight.get(instance).map(|i| (i.execution, i.task)) else {
             return;
         };
-        let dispatched = self.inflight[instance as usize].as_ref().map(|i| i.dispatched);
+        let dispatched = self.inflight.get(instance).map(|i| i.dispatched);
         self.release_instance(now, instance, scheduler);
         let Some(slot) = self.slot_of(execution, task_number) else { return };
         self.executions.all[execution as usize].tasks[slot].running -= 1;
@@ -533,15 +532,18 @@ impl<'s> Sim<'s> {
         let generation = self.generation[index];
         let deadline = now + params.delivery_timeout;
         self.executions.all[id as usize].tasks[slot].running += 1;
-        self.inflight[index] = Some(Invocation {
-            execution: id,
-            task: task_number,
-            generation,
-            plan: None,
-            deadline,
-            dispatched: now,
-            download: None,
-        });
+        self.inflight.insert(
+            instance,
+            Invocation {
+                execution: id,
+                task: task_number,
+                generation,
+                plan: None,
+                deadline,
+                dispatched: now,
+                download: None,
+            },
+        );
         self.try_deliver(now, id, task_number, instance, generation, scheduler);
     }
 
@@ -562,14 +564,14 @@ impl<'s> Sim<'s> {
             // Cancelled at a CANCEL_TASK cutoff: its effects never happen.
             return;
         }
-        let invocation = self.inflight[instance as usize].take().expect("checked above");
+        let invocation = self.inflight.take(instance).expect("checked above");
         self.world.instances.busy[instance as usize] = false;
         let plan = invocation.plan.expect("a finished invocation was delivered");
         let cause = plan.cause;
         if let Owner::Alarm(alarm) = self.executions.all[id as usize].owner {
             self.alarms[alarm as usize].patches_installed += plan.newly_installed.len() as u64;
         }
-        self.apply_operation(instance, *plan, now);
+        self.apply_operation(instance, plan, now);
         let Some(slot) = self.slot_of(id, task_number) else { return };
         self.executions.all[id as usize].tasks[slot].running -= 1;
         self.end_target(now, id, slot, instance, Some(invocation.dispatched), cause);
@@ -613,8 +615,7 @@ impl<'s> Sim<'s> {
                 .collect();
             self.executions.all[id as usize].tasks[slot].cut_off = true;
             for instance in dispatched {
-                let ours =
-                    self.inflight[instance as usize].as_ref().filter(|i| i.execution == id && i.task == task_number);
+                let ours = self.inflight.get(instance).filter(|i| i.execution == id && i.task == task_number);
                 if let Some(invocation) = ours {
                     let started = invocation.dispatched;
                     self.release_instance(now, instance, scheduler);

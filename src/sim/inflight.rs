@@ -1,0 +1,113 @@
+//! The invocations in flight, one at most per instance, kept dense.
+//!
+//! A window works through a fleet a batch at a time, so only a few percent of the
+//! instances hold an invocation at once. Each instance has a slot number into one dense
+//! vector of those invocations (their operation, report and patch lists inline), so the
+//! invocations an event touches stay in a few megabytes of cache instead of one boxed
+//! allocation per invocation scattered over a fleet-sized array. Which slot an invocation
+//! sits in never reaches a result: every access is by instance.
+
+use super::windows::Invocation;
+
+const NONE: u32 = u32::MAX;
+
+/// Per instance, its invocation in flight, if any.
+#[derive(Debug, Default)]
+pub struct Inflight {
+    /// Per instance: the index of its invocation in `entries`, or `NONE`.
+    slot: Vec<u32>,
+    entries: Vec<Invocation>,
+    /// Per entry: the instance it belongs to.
+    owners: Vec<u32>,
+}
+
+impl Inflight {
+    pub fn new(instances: usize) -> Inflight {
+        Inflight { slot: vec![NONE; instances], entries: Vec::new(), owners: Vec::new() }
+    }
+
+    /// A new instance, with nothing in flight.
+    pub fn push_instance(&mut self) {
+        self.slot.push(NONE);
+    }
+
+    /// Instances known (with or without an invocation).
+    pub fn len(&self) -> usize {
+        self.slot.len()
+    }
+
+    pub fn get(&self, instance: u32) -> Option<&Invocation> {
+        let slot = self.slot[instance as usize];
+        (slot != NONE).then(|| &self.entries[slot as usize])
+    }
+
+    pub fn get_mut(&mut self, instance: u32) -> Option<&mut Invocation> {
+        let slot = self.slot[instance as usize];
+        (slot != NONE).then(|| &mut self.entries[slot as usize])
+    }
+
+    /// Puts `invocation` in flight on `instance`, replacing one already there.
+    pub fn insert(&mut self, instance: u32, invocation: Invocation) {
+        match self.get_mut(instance) {
+            Some(existing) => *existing = invocation,
+            None => {
+                self.slot[instance as usize] = self.entries.len() as u32;
+                self.entries.push(invocation);
+                self.owners.push(instance);
+            }
+        }
+    }
+
+    /// Takes the instance's invocation out of flight; the last entry moves into its place.
+    pub fn take(&mut self, instance: u32) -> Option<Invocation> {
+        let slot = self.slot[instance as usize];
+        if slot == NONE {
+            return None;
+        }
+        self.slot[instance as usize] = NONE;
+        let invocation = self.entries.swap_remove(slot as usize);
+        self.owners.swap_remove(slot as usize);
+        if let Some(&moved) = self.owners.get(slot as usize) {
+            self.slot[moved as usize] = slot;
+        }
+        Some(invocation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SimTime;
+
+    fn invocation(execution: u32) -> Invocation {
+        Invocation {
+            execution,
+            task: 0,
+            generation: 0,
+            plan: None,
+            deadline: SimTime(0),
+            dispatched: SimTime(0),
+            download: None,
+        }
+    }
+
+    #[test]
+    fn each_instance_keeps_its_own_invocation_whatever_is_taken_around_it() {
+        let mut inflight = Inflight::new(5);
+        for instance in [4, 0, 2, 3] {
+            inflight.insert(instance, invocation(instance * 10));
+        }
+        assert_eq!(inflight.take(0).map(|i| i.execution), Some(0));
+        assert_eq!(inflight.take(0).map(|i| i.execution), None);
+        assert!(inflight.get(1).is_none());
+        inflight.insert(2, invocation(21));
+        inflight.push_instance();
+        inflight.insert(5, invocation(50));
+        assert_eq!(inflight.take(4).map(|i| i.execution), Some(40));
+        let left: Vec<Option<u32>> = (0..6).map(|i| inflight.get(i).map(|inv| inv.execution)).collect();
+        assert_eq!(left, [None, None, Some(21), Some(30), None, Some(50)]);
+        inflight.get_mut(3).unwrap().task = 7;
+        assert_eq!(inflight.take(3).map(|i| (i.execution, i.task)), Some((30, 7)));
+        assert_eq!(inflight.len(), 6);
+    }
+}
