@@ -12,13 +12,9 @@ use super::define::Experiment;
 use super::execute::{CURVE_STEPS, RunMetrics};
 use super::output::{Comparison, Row, unit_name};
 use super::stats::{Estimate, estimate};
-use crate::report::charts::{Frame, PALETTE, Series, line_chart_over};
+use crate::report::charts::{Frame, PALETTE, Series, drawing, lane_label, line_chart_over};
 use crate::report::metrics::Unit;
 use crate::report::{STYLE, escape};
-
-fn drawing<E: std::fmt::Display>(error: E) -> String {
-    format!("cannot draw a chart: {error}")
-}
 
 fn color(variant: usize) -> RGBColor {
     PALETTE[variant % PALETTE.len()]
@@ -181,7 +177,7 @@ fn intervals(title: &str, unit: Unit, rows: &[(usize, &str, &Estimate)], zero: b
             .axis_desc_style(("sans-serif", 13))
             .light_line_style(RGBColor(240, 240, 240))
             .y_labels(lanes * 2 + 1)
-            .y_label_formatter(&|y| lane_label(&names, lanes, *y))
+            .y_label_formatter(&|y| lane_label(&names, *y))
             .disable_y_mesh()
             .draw()
             .map_err(drawing)?;
@@ -204,16 +200,6 @@ fn intervals(title: &str, unit: Unit, rows: &[(usize, &str, &Estimate)], zero: b
         root.present().map_err(drawing)?;
     }
     Ok(svg)
-}
-
-/// The variant name at the centre of its lane (lane 0 at the top), blank elsewhere.
-fn lane_label(names: &[&str], lanes: usize, y: f64) -> String {
-    let lane = (lanes as f64 - y - 0.5).round();
-    let on_centre = ((lanes as f64 - y) - 0.5 - lane).abs() < 1e-6;
-    match names.get(lane as usize) {
-        Some(name) if lane >= 0.0 && on_centre => (*name).to_string(),
-        _ => String::new(),
-    }
 }
 
 fn metric_table(rows: &[&Row], reference: Option<&str>) -> String {

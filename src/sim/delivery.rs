@@ -218,7 +218,7 @@ impl Sim<'_> {
 
     /// The invocation on `instance`, if it is the one an event was scheduled for.
     pub(super) fn current_invocation(&self, instance: u32, execution: u32, generation: u32) -> bool {
-        self.inflight.get(instance).as_ref().is_some_and(|i| i.execution == execution && i.generation == generation)
+        self.inflight.get(instance).is_some_and(|i| i.execution == execution && i.generation == generation)
     }
 
     /// A waiting invocation's agent came back, or its deadline arrived.

@@ -40,8 +40,21 @@ pub struct Frame<'a> {
     pub legend: SeriesLabelPosition,
 }
 
-fn drawing<E: std::fmt::Display>(error: E) -> String {
+/// A plotters error as the report says it.
+pub fn drawing<E: std::fmt::Display>(error: E) -> String {
     format!("cannot draw a chart: {error}")
+}
+
+/// On a chart with one lane per name (lane 0 at the top, each one unit high), the name at
+/// the centre of the lane under `y`, blank elsewhere.
+pub fn lane_label<S: AsRef<str>>(names: &[S], y: f64) -> String {
+    let lanes = names.len() as f64;
+    let lane = (lanes - y - 0.5).round();
+    let on_centre = ((lanes - y) - 0.5 - lane).abs() < 1e-6;
+    match names.get(lane as usize) {
+        Some(name) if lane >= 0.0 && on_centre => name.as_ref().to_string(),
+        _ => String::new(),
+    }
 }
 
 /// `points` with at most [`MAX_POINTS`]: per bucket, its lowest and highest point in order.
@@ -172,14 +185,7 @@ pub fn timeline(lanes: &[Lane], x: std::ops::Range<f64>, statuses: &[&str]) -> R
             .configure_mesh()
             .x_desc("day of the run")
             .y_labels(lanes.len().max(1) * 2 + 1)
-            .y_label_formatter(&|y| {
-                let lane = (lanes.len() as f64 - y - 0.5).round();
-                let on_centre = ((lanes.len() as f64 - y) - 0.5 - lane).abs() < 1e-6;
-                match names.get(lane as usize) {
-                    Some(name) if lane >= 0.0 && on_centre => name.clone(),
-                    _ => String::new(),
-                }
-            })
+            .y_label_formatter(&|y| lane_label(&names, *y))
             .disable_y_mesh()
             .draw()
             .map_err(drawing)?;
