@@ -3,9 +3,9 @@
 //! A window works through a fleet a batch at a time, so only a few percent of the
 //! instances hold an invocation at once. Each instance has a slot number into one dense
 //! vector of those invocations (their operation, report and patch lists inline), so the
-//! invocations an event touches stay in a vector sized by the batch, not the fleet, instead of one boxed
-//! allocation per invocation scattered over a fleet-sized array. Which slot an invocation
-//! sits in never reaches a result: every access is by instance.
+//! invocations an event touches stay in a vector sized by the batch, not the fleet,
+//! instead of one boxed allocation per invocation scattered over a fleet-sized array.
+//! Which slot an invocation sits in never reaches a result: every access is by instance.
 
 use super::windows::Invocation;
 
