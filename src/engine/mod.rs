@@ -9,8 +9,10 @@
 //! `sim.rs`) implements [`Model`] and receives each event through one `handle` call, where a
 //! single `match` dispatches it.
 
+mod prefetch;
 mod queue;
 
+pub use prefetch::{prefetch, prefetch_slice};
 pub use queue::{PendingSet, RadixQueue};
 
 use crate::time::SimTime;
@@ -53,6 +55,10 @@ pub trait Model {
     type Event;
     /// Handles one event at `now`, scheduling further events through `scheduler`.
     fn handle(&mut self, now: SimTime, event: Self::Event, scheduler: &mut Scheduler<Self::Event>);
+    /// A hint: `event` is due `ahead` events from now (1 to 3, at the current instant), so
+    /// the model may prefetch the state it will touch (see `prefetch`). It must not change
+    /// anything a result depends on; the default does nothing.
+    fn prefetch(&self, _event: &Self::Event, _ahead: usize) {}
 }
 
 /// The clock and the pending-event set, handed to the model while it handles an event.
@@ -179,6 +185,11 @@ pub fn run<M: Model>(
         let (time, event) = scheduler.queue.pop().expect("peeked entry exists");
         debug_assert!(time >= scheduler.now, "the clock never runs backwards");
         scheduler.now = time;
+        for ahead in [3, 2, 1] {
+            if let Some(upcoming) = scheduler.queue.upcoming(ahead - 1) {
+                model.prefetch(upcoming, ahead);
+            }
+        }
         model.handle(time, event, scheduler);
         events_processed += 1;
         if events_processed.is_multiple_of(observe_every) {

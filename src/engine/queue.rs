@@ -125,6 +125,13 @@ impl<E> RadixQueue<E> {
         true
     }
 
+    /// The entry `n` places behind the next pop among those at the current instant (0: the
+    /// next one), if there is one; the engine shows it to the model as a prefetch hint.
+    #[inline]
+    pub fn upcoming(&self, n: usize) -> Option<&E> {
+        self.current.get(n)
+    }
+
     /// Re-buckets every entry around `key`, which is below `last`. Equal keys share a
     /// bucket and are visited in their order there, so ties keep their push order.
     fn rebase(&mut self, key: u64) {

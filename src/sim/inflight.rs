@@ -5,7 +5,9 @@
 //! vector of those invocations (their operation, report and patch lists inline), so the
 //! invocations an event touches stay in a vector sized by the batch, not the fleet,
 //! instead of one boxed allocation per invocation scattered over a fleet-sized array.
-//! Which slot an invocation sits in never reaches a result: every access is by instance.
+//! An entry an invocation leaves is the next one filled, so entries never move and the one
+//! filled is the one most recently in cache. Which slot an invocation sits in never reaches
+//! a result: every access is by instance.
 
 use super::windows::Invocation;
 
@@ -16,14 +18,15 @@ const NONE: u32 = u32::MAX;
 pub struct Inflight {
     /// Per instance: the index of its invocation in `entries`, or `NONE`.
     slot: Vec<u32>,
-    entries: Vec<Invocation>,
-    /// Per entry: the instance it belongs to.
-    owners: Vec<u32>,
+    /// Invocations in flight; `None` where one left and no other took its place yet.
+    entries: Vec<Option<Invocation>>,
+    /// Entries left empty, the most recently emptied (still in cache) last.
+    free: Vec<u32>,
 }
 
 impl Inflight {
     pub fn new(instances: usize) -> Inflight {
-        Inflight { slot: vec![NONE; instances], entries: Vec::new(), owners: Vec::new() }
+        Inflight { slot: vec![NONE; instances], entries: Vec::new(), free: Vec::new() }
     }
 
     /// A new instance, with nothing in flight.
@@ -38,39 +41,57 @@ impl Inflight {
 
     pub fn get(&self, instance: u32) -> Option<&Invocation> {
         let slot = self.slot[instance as usize];
-        (slot != NONE).then(|| &self.entries[slot as usize])
+        if slot == NONE { None } else { self.entries[slot as usize].as_ref() }
     }
 
     pub fn get_mut(&mut self, instance: u32) -> Option<&mut Invocation> {
         let slot = self.slot[instance as usize];
-        (slot != NONE).then(|| &mut self.entries[slot as usize])
+        if slot == NONE { None } else { self.entries[slot as usize].as_mut() }
+    }
+
+    /// Prefetch hints (see `engine::prefetch`): the instance's slot number, then the entry
+    /// it names.
+    #[inline]
+    pub fn prefetch_slot(&self, instance: usize) {
+        crate::engine::prefetch(&self.slot[instance]);
+    }
+
+    #[inline]
+    pub fn prefetch_entry(&self, instance: usize) {
+        if let Some(entry) = self.slot.get(instance).and_then(|&slot| self.entries.get(slot as usize)) {
+            crate::engine::prefetch(entry);
+        }
     }
 
     /// Puts `invocation` in flight on `instance`, replacing one already there.
     pub fn insert(&mut self, instance: u32, invocation: Invocation) {
-        match self.get_mut(instance) {
-            Some(existing) => *existing = invocation,
-            None => {
-                self.slot[instance as usize] = self.entries.len() as u32;
-                self.entries.push(invocation);
-                self.owners.push(instance);
-            }
+        if let Some(existing) = self.get_mut(instance) {
+            *existing = invocation;
+            return;
         }
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.entries[slot as usize] = Some(invocation);
+                slot
+            }
+            None => {
+                self.entries.push(Some(invocation));
+                (self.entries.len() - 1) as u32
+            }
+        };
+        self.slot[instance as usize] = slot;
     }
 
-    /// Takes the instance's invocation out of flight; the last entry moves into its place.
+    /// Takes the instance's invocation out of flight; its entry is reused by the next one
+    /// put in flight, and no other entry moves.
     pub fn take(&mut self, instance: u32) -> Option<Invocation> {
         let slot = self.slot[instance as usize];
         if slot == NONE {
             return None;
         }
         self.slot[instance as usize] = NONE;
-        let invocation = self.entries.swap_remove(slot as usize);
-        self.owners.swap_remove(slot as usize);
-        if let Some(&moved) = self.owners.get(slot as usize) {
-            self.slot[moved as usize] = slot;
-        }
-        Some(invocation)
+        self.free.push(slot);
+        self.entries[slot as usize].take()
     }
 }
 

@@ -10,6 +10,7 @@ mod asg;
 mod delivery;
 pub mod downloads;
 mod inflight;
+mod prefetch;
 mod records;
 mod rescan;
 mod spread;
@@ -732,6 +733,10 @@ fn check_thresholds(progress: &mut PatchProgress, applicable: u32, now: SimTime)
 
 impl Model for Sim<'_> {
     type Event = Event;
+
+    fn prefetch(&self, event: &Event, ahead: usize) {
+        self.prefetch_event(event, ahead);
+    }
 
     fn handle(&mut self, now: SimTime, event: Event, scheduler: &mut Scheduler<Event>) {
         match event {

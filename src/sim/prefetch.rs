@@ -1,0 +1,44 @@
+//! The state an invocation's next event touches, asked for ahead of it (see
+//! `engine::prefetch`). At a million instances the fleet's state is many times the cache,
+//! and the invocations finishing within one second belong to instances scattered over a
+//! window's batch: each would otherwise wait on memory for its in-flight entry, its patch
+//! sets, its report and its plan's patch lists in turn. Each hop of that chain is asked for
+//! one event before it is needed: three events ahead, what the instance number alone
+//! locates; two ahead, what those lines point to (the in-flight entry, the installed set);
+//! one ahead, the plan's patch lists the entry points to.
+
+use super::{Event, Sim};
+use crate::engine::{prefetch, prefetch_slice};
+
+impl Sim<'_> {
+    pub(super) fn prefetch_event(&self, event: &Event, ahead: usize) {
+        let instance = match *event {
+            Event::InvocationDone { instance, .. } | Event::Delivery { instance, .. } => instance as usize,
+            _ => return,
+        };
+        let instances = &self.world.instances;
+        if instance >= instances.len() {
+            return;
+        }
+        match ahead {
+            3 => {
+                self.inflight.prefetch_slot(instance);
+                prefetch(&instances.installed[instance]);
+                prefetch(&instances.report[instance]);
+                prefetch(&instances.pending_reboot[instance]);
+                prefetch(&instances.failed[instance]);
+            }
+            2 => {
+                self.inflight.prefetch_entry(instance);
+                prefetch_slice(instances.installed[instance].words());
+            }
+            _ => {
+                if let Some(plan) = self.inflight.get(instance as u32).and_then(|i| i.plan.as_ref()) {
+                    prefetch_slice(&plan.newly_installed);
+                    prefetch_slice(&plan.failed);
+                }
+                prefetch_slice(&instances.pending_reboot[instance]);
+            }
+        }
+    }
+}
