@@ -131,19 +131,8 @@ impl Sim<'_> {
         baseline: u16,
         snapshot: &Snapshot,
     ) -> InstanceReport {
-        let group = &self.world.groups[self.world.instances.group[instance as usize] as usize];
-        let compiled = &self.world.baselines[baseline as usize];
-        let windows = compiled.os == crate::catalog::Os::Windows;
-        let input = EvaluationInput {
-            baseline: compiled,
-            approved: snapshot.approved(baseline),
-            security: &self.world.security[group.catalog],
-            applicable: self.world.applicable(instance),
-            installed,
-            failed,
-            pending_reboot,
-            released: windows.then(|| &self.world.released[group.catalog]),
-        };
+        let input = self.evaluation_input(instance, installed, failed, pending_reboot, baseline, snapshot);
+        let compiled = input.baseline;
         let (counts, [critical, security, other], severity) = evaluate(&input);
         InstanceReport {
             operation,
@@ -159,6 +148,32 @@ impl Sim<'_> {
             overall_severity: severity,
             last_no_reboot_install,
             available_security_non_compliant: compiled.available_security_non_compliant,
+        }
+    }
+
+    /// What an evaluation of `instance` with these patch sets against `baseline` in
+    /// `snapshot` reads.
+    pub(crate) fn evaluation_input<'a>(
+        &'a self,
+        instance: u32,
+        installed: &'a BitSet,
+        failed: &'a [u32],
+        pending_reboot: &'a [u32],
+        baseline: u16,
+        snapshot: &'a Snapshot,
+    ) -> EvaluationInput<'a> {
+        let group = &self.world.groups[self.world.instances.group[instance as usize] as usize];
+        let compiled = &self.world.baselines[baseline as usize];
+        let windows = compiled.os == crate::catalog::Os::Windows;
+        EvaluationInput {
+            baseline: compiled,
+            approved: snapshot.approved(baseline),
+            security: &self.world.security[group.catalog],
+            applicable: self.world.applicable(instance),
+            installed,
+            failed,
+            pending_reboot,
+            released: windows.then(|| &self.world.released[group.catalog]),
         }
     }
 

@@ -54,6 +54,11 @@ impl TruthCache {
         self.approvals[baseline as usize].len() as u32
     }
 
+    /// The patches `baseline` approved during the run after its first `seen` approvals.
+    pub fn approved_since(&self, baseline: u16, seen: u32) -> &[u32] {
+        &self.approvals[baseline as usize][seen as usize..]
+    }
+
     /// The mixes changed: every count is stale.
     pub fn new_epoch(&mut self) {
         self.epoch = self.epoch.checked_add(1).unwrap_or_else(|| {
