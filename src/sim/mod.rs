@@ -694,7 +694,9 @@ impl<'s> Sim<'s> {
             let mut timer = EvaluationTimer::default();
             let reports: Vec<InstanceReport> = chunk
                 .iter()
-                .map(|&instance| {
+                .enumerate()
+                .map(|(position, &instance)| {
+                    prefetch::prefetch_targets(&sim.world.instances, chunk, position);
                     sim.cohort_scan(instance, now, sim.baseline_for(instance, overrides), &snapshot, &mut timer)
                 })
                 .collect();

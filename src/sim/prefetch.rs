@@ -6,11 +6,44 @@
 //! one event before it is needed: three events ahead, what the instance number alone
 //! locates; two ahead, what those lines point to (the in-flight entry, the installed set);
 //! one ahead, the plan's patch lists the entry points to.
+//!
+//! Passes that walk instances in order (a window's targets, a cohort scan, a sample) ask
+//! the same way for the instances a fixed distance ahead: their patch-set headers, then the
+//! sets themselves.
 
 use super::{Event, Sim};
 use crate::engine::{prefetch, prefetch_slice};
+use crate::fleet::Instances;
+
+/// How far ahead an in-order pass asks for an instance's patch-set header; half as far,
+/// for the set.
+const AHEAD: usize = 16;
+
+/// A pass over `targets` in order is at `position`: asks for what it reads later.
+#[inline]
+pub(super) fn prefetch_targets(world: &Instances, targets: &[u32], position: usize) {
+    if let Some(&far) = targets.get(position + AHEAD) {
+        prefetch(&world.installed[far as usize]);
+        prefetch(&world.report[far as usize]);
+    }
+    if let Some(&near) = targets.get(position + AHEAD / 2) {
+        prefetch_slice(world.installed[near as usize].words());
+    }
+}
 
 impl Sim<'_> {
+    /// The same for a pass over every instance by index.
+    #[inline]
+    pub(super) fn prefetch_index(&self, index: usize) {
+        let world = &self.world.instances;
+        if let Some(far) = world.installed.get(index + AHEAD) {
+            prefetch(far);
+        }
+        if let Some(near) = world.installed.get(index + AHEAD / 2) {
+            prefetch_slice(near.words());
+        }
+    }
+
     pub(super) fn prefetch_event(&self, event: &Event, ahead: usize) {
         let instance = match *event {
             Event::InvocationDone { instance, .. } | Event::Delivery { instance, .. } => instance as usize,

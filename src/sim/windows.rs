@@ -497,7 +497,10 @@ impl<'s> Sim<'s> {
             if task.running >= task.max_concurrency {
                 return;
             }
-            let instance = task.lists[task.list][task.next];
+            let list = &task.lists[task.list];
+            let instance = list[task.next];
+            super::prefetch::prefetch_targets(&self.world.instances, list, task.next);
+            let task = &mut self.executions.all[id as usize].tasks[slot];
             task.next += 1;
             let task_number = task.task;
             self.start_invocation(now, id, slot, task_number, instance, scheduler);
