@@ -56,6 +56,8 @@ pub struct PendingOperation {
     /// reboot, and the agent never reports this operation.
     pub reboot_failed: bool,
     pub report: InstanceReport,
+    /// The `ScanCache` epoch the report was evaluated in.
+    pub epoch: u32,
     /// How the invocation ends: `Completed`, or why it failed.
     pub cause: Cause,
 }
@@ -198,6 +200,7 @@ impl Sim<'_> {
                     download_mb: 0.0,
                     downloads: Vec::new(),
                     report,
+                    epoch: self.scan_cache.epoch(),
                     cause: Cause::Completed,
                 }
             }
@@ -370,6 +373,7 @@ impl Sim<'_> {
             failed,
             rebooted,
             report,
+            epoch: self.scan_cache.epoch(),
         }
     }
 
@@ -446,5 +450,6 @@ impl Sim<'_> {
             instances.failed[index] = plan.failed;
         }
         self.set_report(instance, plan.report);
+        self.remember_inputs(instance, plan.epoch);
     }
 }

@@ -688,7 +688,8 @@ impl<'s> Sim<'s> {
 
     /// Scans `targets` now, as one association run: one snapshot for all of them.
     fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
-        let snapshot = self.executions.take_snapshot(now, &self.world.baselines);
+        let approvals = self.truth_cache.log_lengths();
+        let snapshot = self.executions.take_snapshot(now, &self.world.baselines, approvals);
         let sim: &Sim = self;
         let scan_chunk = |chunk: &[u32]| {
             let mut timer = EvaluationTimer::default();

@@ -54,6 +54,11 @@ impl TruthCache {
         self.approvals[baseline as usize].len() as u32
     }
 
+    /// Per baseline, the patches it approved during the run so far.
+    pub fn log_lengths(&self) -> Vec<u32> {
+        self.approvals.iter().map(|log| log.len() as u32).collect()
+    }
+
     /// The patches `baseline` approved during the run after its first `seen` approvals.
     pub fn approved_since(&self, baseline: u16, seen: u32) -> &[u32] {
         &self.approvals[baseline as usize][seen as usize..]

@@ -142,13 +142,24 @@ pub struct Executions {
     /// When each snapshot was taken, by number: the approved set of snapshot `s` is every
     /// patch approved at or before `snapshot_taken[s]`.
     pub snapshot_taken: Vec<SimTime>,
+    /// Per snapshot, per baseline: how many patches the baseline had approved during the
+    /// run when it was taken (a prefix of `TruthCache`'s log), so a report evaluated against
+    /// the snapshot can later be brought up to date with the approvals since.
+    pub snapshot_approvals: Vec<Vec<u32>>,
 }
 
 impl Executions {
-    /// A snapshot of every baseline's approved set now, numbered in the order taken.
-    pub(crate) fn take_snapshot(&mut self, now: SimTime, baselines: &[crate::baseline::CompiledBaseline]) -> Snapshot {
+    /// A snapshot of every baseline's approved set now, numbered in the order taken;
+    /// `approvals`: each baseline's approvals during the run so far.
+    pub(crate) fn take_snapshot(
+        &mut self,
+        now: SimTime,
+        baselines: &[crate::baseline::CompiledBaseline],
+        approvals: Vec<u32>,
+    ) -> Snapshot {
         let snapshot = Snapshot::take(self.snapshot_taken.len() as u32, baselines);
         self.snapshot_taken.push(now);
+        self.snapshot_approvals.push(approvals);
         snapshot
     }
 }
@@ -358,7 +369,8 @@ impl<'s> Sim<'s> {
     }
 
     pub(super) fn start_execution(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
-        let snapshot = self.executions.take_snapshot(now, &self.world.baselines);
+        let approvals = self.truth_cache.log_lengths();
+        let snapshot = self.executions.take_snapshot(now, &self.world.baselines, approvals);
         let execution = &mut self.executions.all[id as usize];
         execution.start = Some(now);
         execution.snapshot = Some(Arc::new(snapshot));
