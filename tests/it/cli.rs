@@ -42,7 +42,10 @@ fn the_default_scenario_runs_and_writes_every_result_file() {
     assert_eq!(summary["stop_reason"], "horizon");
     assert_eq!(summary["scenario_file"], "scenarios/default.toml");
     let perf: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("perf.json")).unwrap()).unwrap();
-    assert!(perf["evaluations"].as_u64().unwrap() > 500_000);
+    // Every Install evaluates the report it leaves (about 200,000 over this month); a daily
+    // scan mostly starts from each instance's last report instead of evaluating.
+    let evaluations = perf["evaluations"].as_u64().unwrap();
+    assert!((150_000..400_000).contains(&evaluations), "{evaluations} evaluations");
     assert!(perf["evaluation_latency_ns"]["p50"].as_u64().unwrap() > 0);
 }
 
