@@ -6,11 +6,9 @@
 //! whichever baseline produced it. Roll-ups are therefore kept incrementally: replacing a
 //! report subtracts the old one from its group's counters and adds the new one.
 
-mod delta;
 mod report;
 mod words;
 
-pub use delta::add_approvals;
 pub use report::{
     EvaluationInput, InstanceReport, Operation, PatchCounts, PatchState, RebootOption, evaluate, patch_state,
 };

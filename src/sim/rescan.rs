@@ -11,16 +11,19 @@
 //! window operation's (an Install's report is evaluated with the patch state it leaves). A
 //! failed reboot, which changes the patches and keeps the report, forgets it.
 //!
-//! A cohort scan whose key matches in epoch and baseline starts from the report: with the
-//! new instants and snapshot, as a Scan (whose counts move an Install's FAILED patches back
-//! to MISSING), and with the patches the baseline approved since added one by one
-//! (`compliance::add_approvals`; none when nothing was approved, the common case under a
-//! Windows baseline, which approves once a month). Either way the report is the one a full
-//! evaluation gives.
+//! A cohort scan whose key matches (same epoch and baseline, nothing approved since; the
+//! common case under a Windows baseline, which approves once a month) reuses the report
+//! with the new instants and snapshot, as a Scan: its counts move an Install's FAILED
+//! patches back to MISSING. The report is the one a full evaluation gives.
+//!
+//! Bringing a report up to date patch by patch with the approvals since (the daily
+//! approvals of a Linux baseline) was built and measured: it halved the evaluations of a
+//! 1,000,000-instance quarter without changing its wall time, and cost the same
+//! instructions as the passes it replaced on the small fleet, so it was not kept.
 
 use super::Sim;
 use crate::baseline::Snapshot;
-use crate::compliance::{InstanceReport, Operation, add_approvals};
+use crate::compliance::{InstanceReport, Operation};
 use crate::metrics::EvaluationTimer;
 use crate::time::SimTime;
 
@@ -88,9 +91,8 @@ impl Sim<'_> {
         self.scan_cache.record(instance, ScanKey { epoch, baseline: report.baseline, approvals });
     }
 
-    /// The report of a cohort scan started at `now`: the current report with new instants
-    /// and snapshot where its key is unchanged; brought up to date patch by patch where only
-    /// its baseline approved more patches since (at most [`MAX_ADDED`] of them); else an
+    /// The report of a cohort scan started at `now`: the current report, as a Scan with new
+    /// instants and snapshot, where its key is the one a scan now would have; else an
     /// evaluation (counted and timed by `timer`).
     pub(super) fn cohort_scan(
         &self,
@@ -101,10 +103,8 @@ impl Sim<'_> {
         timer: &mut EvaluationTimer,
     ) -> InstanceReport {
         let index = instance as usize;
-        let key = self.scan_cache.keys[index];
         if let Some(previous) = self.world.instances.report[index]
-            && key.epoch == self.scan_cache.epoch
-            && key.baseline == baseline
+            && self.scan_cache.keys[index] == self.scan_key(baseline)
         {
             let end = now + self.scenario.agent.scan_duration;
             let mut report =
@@ -113,15 +113,7 @@ impl Sim<'_> {
             // patches are exactly those it moved out of MISSING.
             report.counts.missing += report.counts.failed;
             report.counts.failed = 0;
-            let added = self.truth_cache.approved_since(baseline, key.approvals);
-            if added.len() <= MAX_ADDED {
-                let instances = &self.world.instances;
-                let (installed, pending) = (&instances.installed[index], &instances.pending_reboot[index]);
-                // What `scan_report` evaluates: a Scan reports no FAILED patches.
-                let input = self.evaluation_input(instance, installed, &[], pending, baseline, snapshot);
-                add_approvals(&mut report, &input, added);
-                return report;
-            }
+            return report;
         }
         let started = timer.start();
         let report = self.scan_report(instance, now, baseline, snapshot);
@@ -129,10 +121,6 @@ impl Sim<'_> {
         report
     }
 }
-
-/// Beyond this many new approvals a full evaluation (a pass over the words) is cheaper than
-/// adding them one by one.
-const MAX_ADDED: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -178,27 +166,29 @@ mod tests {
             }
         }
         let snapshot = crate::baseline::Snapshot::take(u32::MAX, &sim.world.baselines);
-        let (mut reused, mut added) = (0, 0);
+        let (mut reused, mut from_installs, mut with_failed, mut evaluated) = (0, 0, 0, 0);
         for instance in 0..sim.world.instances.len() as u32 {
             let baseline = sim.baseline_for(instance, &[]);
             let mut timer = EvaluationTimer::default();
-            let key = sim.scan_cache.keys[instance as usize];
+            let previous = sim.world.instances.report[instance as usize];
             let cached = sim.cohort_scan(instance, now, baseline, &snapshot, &mut timer);
             if timer.evaluations == 0 {
-                if key == sim.scan_key(baseline) {
-                    reused += 1;
-                } else {
-                    added += 1;
-                }
+                reused += 1;
+                from_installs += usize::from(previous.is_some_and(|r| r.operation == Operation::Install));
+                with_failed += usize::from(previous.is_some_and(|r| r.counts.failed > 0));
+            } else {
+                evaluated += 1;
             }
             assert_eq!(cached, sim.scan_report(instance, now, baseline, &snapshot), "instance {instance}");
         }
-        // With seed 1 every one of the 2,000 instances starts from its report: 1,150 under
-        // baselines with nothing due after the horizon reuse it as it is, and 850 whose
-        // baselines approved patches above bring it up to date with them (among them
-        // reports of Installs, whose FAILED patches a Scan reports as MISSING). The
-        // comparison above tested both.
-        assert!(reused >= 1_000 && added >= 700, "{reused} reports reused, {added} brought up to date");
+        // With seed 1: of the 2,000 instances, the reports of 1,150 under baselines that
+        // approved nothing since are reused (400 of them left by an Install, 3 with FAILED
+        // patches, which the reused Scan report counts as MISSING), and the 850 whose
+        // baselines approved patches above are evaluated. The comparison above tested each.
+        assert!(
+            reused >= 1_000 && from_installs >= 200 && with_failed >= 1 && evaluated >= 500,
+            "{reused} reused ({from_installs} from Installs, {with_failed} with FAILED patches), {evaluated} evaluated"
+        );
     }
 
     #[test]

@@ -59,11 +59,6 @@ impl TruthCache {
         self.approvals.iter().map(|log| log.len() as u32).collect()
     }
 
-    /// The patches `baseline` approved during the run after its first `seen` approvals.
-    pub fn approved_since(&self, baseline: u16, seen: u32) -> &[u32] {
-        &self.approvals[baseline as usize][seen as usize..]
-    }
-
     /// The mixes changed: every count is stale.
     pub fn new_epoch(&mut self) {
         self.epoch = self.epoch.checked_add(1).unwrap_or_else(|| {
