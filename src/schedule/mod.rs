@@ -345,10 +345,28 @@ impl WindowSchedule {
 /// Instants outside years -9999..=9999 (which no schedule produces) are
 /// printed as `@<seconds>`.
 pub fn format_utc(t: i64) -> String {
-    match Timestamp::from_second(t) {
-        Ok(ts) => ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        Err(_) => format!("@{t}"),
+    let Ok(ts) = Timestamp::from_second(t) else { return format!("@{t}") };
+    let civil = jiff::tz::Offset::UTC.to_datetime(ts);
+    if !(0..=9999).contains(&civil.year()) {
+        return ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     }
+    // Digits written in place: result files print an instant per row, and strftime
+    // interprets its format string on every call.
+    let mut text = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, width: usize, value: i32| {
+        let mut value = value as u32;
+        for i in (at..at + width).rev() {
+            text[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, i32::from(civil.year()));
+    put(5, 2, i32::from(civil.month()));
+    put(8, 2, i32::from(civil.day()));
+    put(11, 2, i32::from(civil.hour()));
+    put(14, 2, i32::from(civil.minute()));
+    put(17, 2, i32::from(civil.second()));
+    text.iter().map(|&b| b as char).collect()
 }
 
 /// Parses an RFC 3339 / ISO-8601 instant with a UTC offset

@@ -35,6 +35,17 @@ fn format_and_parse_instants() {
     assert_eq!(format_utc(1_740_787_200), "2025-03-01T00:00:00Z");
     assert_eq!(format_utc(1_561_388_595), "2019-06-24T15:03:15Z");
     assert_eq!(format_utc(i64::MAX), format!("@{}", i64::MAX));
+    // The digits written in place agree with jiff's strftime, across years, leap days and
+    // the edges of the four-digit years (jiff's last instant is late on 9999-12-30).
+    let year_one = -62_135_596_800;
+    let last_second = 253_402_207_200;
+    for t in [-100_000_000_000, year_one - 1, year_one, -1, 951_782_400, 951_868_799, 4_107_542_399, last_second]
+        .into_iter()
+        .chain((0..2_000).map(|i| -62_000_000_000 + i * 157_700_123))
+    {
+        let ts = jiff::Timestamp::from_second(t).unwrap();
+        assert_eq!(format_utc(t), ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(), "{t}");
+    }
     assert_eq!(parse_instant("2025-03-01T00:00:00Z"), Ok(1_740_787_200));
     assert_eq!(parse_instant("2025-03-01"), Ok(1_740_787_200));
     assert_eq!(parse_instant("2025-03-01T09:00:00+09:00"), Ok(1_740_787_200));
