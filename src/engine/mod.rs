@@ -59,6 +59,11 @@ pub trait Model {
     /// the model may prefetch the state it will touch (see `prefetch`). It must not change
     /// anything a result depends on; the default does nothing.
     fn prefetch(&self, _event: &Self::Event, _ahead: usize) {}
+    /// Whether the model wants [`Model::prefetch`] hints at all; asked once per run. A
+    /// model whose state fits in cache gains nothing from them and pays their instructions.
+    fn wants_prefetch(&self) -> bool {
+        false
+    }
 }
 
 /// The clock and the pending-event set, handed to the model while it handles an event.
@@ -159,6 +164,7 @@ pub fn run<M: Model>(
 ) -> RunOutcome {
     let mut events_processed: u64 = 0;
     let observe_every = observe_every.max(1);
+    let hints = model.wants_prefetch();
     let outcome = |stop_reason, events_processed: u64, scheduler: &Scheduler<M::Event>, stopped_at| RunOutcome {
         stop_reason,
         events_processed,
@@ -185,9 +191,11 @@ pub fn run<M: Model>(
         let (time, event) = scheduler.queue.pop().expect("peeked entry exists");
         debug_assert!(time >= scheduler.now, "the clock never runs backwards");
         scheduler.now = time;
-        for ahead in [3, 2, 1] {
-            if let Some(upcoming) = scheduler.queue.upcoming(ahead - 1) {
-                model.prefetch(upcoming, ahead);
+        if hints {
+            for ahead in [3, 2, 1] {
+                if let Some(upcoming) = scheduler.queue.upcoming(ahead - 1) {
+                    model.prefetch(upcoming, ahead);
+                }
             }
         }
         model.handle(time, event, scheduler);

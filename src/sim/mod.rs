@@ -174,6 +174,8 @@ pub struct Sim<'s> {
     pub scan_cache: ScanCache,
     /// Buffers an Install's planning reuses.
     pub plan_scratch: agent::PlanScratch,
+    /// The fleet is large enough for prefetch hints to pay (see `prefetch.rs`).
+    pub prefetch: bool,
     /// Every repository download, when recording is on (`run::run_recording_downloads`).
     pub download_log: Option<DownloadLog>,
 }
@@ -259,6 +261,7 @@ impl<'s> Sim<'s> {
             truth_cache: TruthCache::new(instances, world.baselines.len()),
             scan_cache: ScanCache::new(instances),
             plan_scratch: agent::PlanScratch::new(world.catalogs.iter().map(|c| c.len())),
+            prefetch: instances >= prefetch::MIN_INSTANCES,
             download_log: None,
             world,
         };
@@ -697,7 +700,9 @@ impl<'s> Sim<'s> {
                 .iter()
                 .enumerate()
                 .map(|(position, &instance)| {
-                    prefetch::prefetch_targets(&sim.world.instances, chunk, position);
+                    if sim.prefetch {
+                        prefetch::prefetch_targets(&sim.world.instances, chunk, position);
+                    }
                     sim.cohort_scan(instance, now, sim.baseline_for(instance, overrides), &snapshot, &mut timer)
                 })
                 .collect();
@@ -739,6 +744,10 @@ impl Model for Sim<'_> {
 
     fn prefetch(&self, event: &Event, ahead: usize) {
         self.prefetch_event(event, ahead);
+    }
+
+    fn wants_prefetch(&self) -> bool {
+        self.prefetch
     }
 
     fn handle(&mut self, now: SimTime, event: Event, scheduler: &mut Scheduler<Event>) {

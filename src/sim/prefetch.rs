@@ -15,6 +15,13 @@ use super::{Event, Sim};
 use crate::engine::{prefetch, prefetch_slice};
 use crate::fleet::Instances;
 
+/// Fleets from this many instances get the hints. Each instance holds about 500 bytes of
+/// state (peak RSS over instances at 1,000,000: 517 to 560 B), so from here the fleet is
+/// about 50 MiB, past the 32 MiB last-level cache of the machine we measure on. Below it
+/// the state stays in cache and the hints only cost instructions: on the default
+/// scenario's 20,000 instances, 12.9% more under callgrind.
+pub(super) const MIN_INSTANCES: usize = 100_000;
+
 /// How far ahead an in-order pass asks for an instance's patch-set header; half as far,
 /// for the set.
 const AHEAD: usize = 16;
@@ -73,5 +80,33 @@ impl Sim<'_> {
                 prefetch_slice(&instances.pending_reboot[instance]);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Sim;
+
+    /// The hints change nothing: a run with them and one without agree on every sample and
+    /// every instance's report and patches.
+    #[test]
+    fn a_run_with_hints_is_the_run_without() {
+        let mut text = crate::scenario::DEFAULT_SCENARIO.replace("horizon = \"30d\"", "horizon = \"10d\"");
+        for count in [7000, 1500, 2500, 4000, 2000] {
+            text = text.replace(&format!("count = {count}\n"), &format!("count = {}\n", count / 10));
+        }
+        let scenario = crate::scenario::load("default (small)", &text).unwrap();
+        let run = |hints: bool| {
+            let (mut sim, mut scheduler) = Sim::new(&scenario, 1).unwrap();
+            sim.prefetch = hints;
+            sim.run(&mut scheduler, |_, _| {});
+            sim
+        };
+        let (with, without) = (run(true), run(false));
+        assert!(with.prefetch && !without.prefetch);
+        assert_eq!(with.samples, without.samples);
+        assert_eq!(with.world.instances.report, without.world.instances.report);
+        assert_eq!(with.world.instances.installed, without.world.instances.installed);
+        assert!(with.world.instances.report.iter().filter(|r| r.is_some()).count() > 1_000);
     }
 }

@@ -101,7 +101,9 @@ impl Sim<'_> {
                 let mut sums = vec![(0u64, 0u64, 0u64, 0u64); sim.world.report_groups.len()];
                 for (offset, slot) in cached.iter_mut().enumerate() {
                     let index = first + offset;
-                    sim.prefetch_index(index);
+                    if sim.prefetch {
+                        sim.prefetch_index(index);
+                    }
                     if !sim.world.instances.running[index] {
                         continue;
                     }

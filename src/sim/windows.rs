@@ -511,7 +511,9 @@ impl<'s> Sim<'s> {
             }
             let list = &task.lists[task.list];
             let instance = list[task.next];
-            super::prefetch::prefetch_targets(&self.world.instances, list, task.next);
+            if self.prefetch {
+                super::prefetch::prefetch_targets(&self.world.instances, list, task.next);
+            }
             let task = &mut self.executions.all[id as usize].tasks[slot];
             task.next += 1;
             let task_number = task.task;
