@@ -174,6 +174,8 @@ pub struct Sim<'s> {
     pub scan_cache: ScanCache,
     /// Buffers an Install's planning reuses.
     pub plan_scratch: agent::PlanScratch,
+    /// The reports of the cohort scan under way, kept between cohorts.
+    pub cohort_reports: Vec<Option<InstanceReport>>,
     /// The fleet is large enough for prefetch hints to pay (see `prefetch.rs`).
     pub prefetch: bool,
     /// Every repository download, when recording is on (`run::run_recording_downloads`).
@@ -261,6 +263,7 @@ impl<'s> Sim<'s> {
             truth_cache: TruthCache::new(instances, world.baselines.len()),
             scan_cache: ScanCache::new(instances),
             plan_scratch: agent::PlanScratch::new(world.catalogs.iter().map(|c| c.len())),
+            cohort_reports: Vec::new(),
             prefetch: instances >= prefetch::MIN_INSTANCES,
             download_log: None,
             world,
@@ -693,38 +696,40 @@ impl<'s> Sim<'s> {
     fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
         let approvals = self.truth_cache.log_lengths();
         let snapshot = self.executions.take_snapshot(now, &self.world.baselines, approvals);
+        // Reports go into a buffer kept from one cohort to the next: a daily scan of a
+        // million instances would otherwise ask the allocator for a hundred megabytes of
+        // fresh pages each day, and the kernel zeroes every one.
+        let mut reports = std::mem::take(&mut self.cohort_reports);
+        reports.clear();
+        reports.resize(targets.len(), None);
         let sim: &Sim = self;
-        let scan_chunk = |chunk: &[u32]| {
+        let scan_chunk = |(out, chunk): (&mut [Option<InstanceReport>], &[u32])| {
             let mut timer = EvaluationTimer::default();
-            let reports: Vec<InstanceReport> = chunk
-                .iter()
-                .enumerate()
-                .map(|(position, &instance)| {
-                    if sim.prefetch {
-                        prefetch::prefetch_targets(&sim.world.instances, chunk, position);
-                    }
-                    sim.cohort_scan(instance, now, sim.baseline_for(instance, overrides), &snapshot, &mut timer)
-                })
-                .collect();
-            (reports, timer)
+            for (position, (slot, &instance)) in out.iter_mut().zip(chunk).enumerate() {
+                if sim.prefetch {
+                    prefetch::prefetch_targets(&sim.world.instances, chunk, position);
+                }
+                let baseline = sim.baseline_for(instance, overrides);
+                *slot = Some(sim.cohort_scan(instance, now, baseline, &snapshot, &mut timer));
+            }
+            timer
         };
         // One chunk runs here: no thread hand-off for the scans of a launch or two.
-        let chunks: Vec<(Vec<InstanceReport>, EvaluationTimer)> = if targets.len() <= COHORT_CHUNK {
-            vec![scan_chunk(targets)]
+        let timers: Vec<EvaluationTimer> = if targets.len() <= COHORT_CHUNK {
+            vec![scan_chunk((&mut reports[..], targets))]
         } else {
-            targets.par_chunks(COHORT_CHUNK).map(scan_chunk).collect()
+            reports.par_chunks_mut(COHORT_CHUNK).zip(targets.par_chunks(COHORT_CHUNK)).map(scan_chunk).collect()
         };
-        let mut position = 0;
-        for (reports, timer) in chunks {
-            self.metrics.absorb(&timer);
-            for report in reports {
-                let instance = targets[position];
-                let key = self.scan_key(report.baseline);
-                self.set_report(instance, report);
-                self.scan_cache.record(instance, key);
-                position += 1;
-            }
+        for timer in &timers {
+            self.metrics.absorb(timer);
         }
+        for (&instance, report) in targets.iter().zip(&reports) {
+            let report = report.expect("every target was scanned");
+            let key = self.scan_key(report.baseline);
+            self.set_report(instance, report);
+            self.scan_cache.record(instance, key);
+        }
+        self.cohort_reports = reports;
     }
 }
 
