@@ -9,7 +9,8 @@
 //!
 //! Passes that walk instances in order (a window's targets, a cohort scan, a sample) ask
 //! the same way for the instances a fixed distance ahead: their patch-set headers, then the
-//! sets themselves.
+//! sets themselves; a sample only for the instances whose counts it will have to bring up
+//! to date.
 
 use super::{Event, Sim};
 use crate::engine::{prefetch, prefetch_slice};
@@ -24,7 +25,7 @@ pub(super) const MIN_INSTANCES: usize = 100_000;
 
 /// How far ahead an in-order pass asks for an instance's patch-set header; half as far,
 /// for the set.
-const AHEAD: usize = 16;
+pub(super) const AHEAD: usize = 16;
 
 /// A pass over `targets` in order is at `position`: asks for what it reads later.
 #[inline]
@@ -38,19 +39,16 @@ pub(super) fn prefetch_targets(world: &Instances, targets: &[u32], position: usi
     }
 }
 
-impl Sim<'_> {
-    /// The same for a pass over every instance by index.
-    #[inline]
-    pub(super) fn prefetch_index(&self, index: usize) {
-        let world = &self.world.instances;
-        if let Some(far) = world.installed.get(index + AHEAD) {
-            prefetch(far);
-        }
-        if let Some(near) = world.installed.get(index + AHEAD / 2) {
-            prefetch_slice(near.words());
-        }
+/// Asks for instance `index`'s installed set: its header, or (`words`) the words it
+/// points to.
+#[inline]
+pub(super) fn prefetch_installed(world: &Instances, index: usize, words: bool) {
+    if let Some(set) = world.installed.get(index) {
+        if words { prefetch_slice(set.words()) } else { prefetch(set) }
     }
+}
 
+impl Sim<'_> {
     pub(super) fn prefetch_event(&self, event: &Event, ahead: usize) {
         let instance = match *event {
             Event::InvocationDone { instance, .. } | Event::Delivery { instance, .. } => instance as usize,

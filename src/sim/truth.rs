@@ -99,14 +99,15 @@ impl Sim<'_> {
             .map(|(chunk, cached)| {
                 let first = chunk * COHORT_CHUNK;
                 let mut sums = vec![(0u64, 0u64, 0u64, 0u64); sim.world.report_groups.len()];
-                for (offset, slot) in cached.iter_mut().enumerate() {
+                for offset in 0..cached.len() {
                     let index = first + offset;
                     if sim.prefetch {
-                        sim.prefetch_index(index);
+                        sim.prefetch_stale(cached, first, offset, epoch);
                     }
                     if !sim.world.instances.running[index] {
                         continue;
                     }
+                    let slot = &mut cached[offset];
                     sim.bring_up_to_date(index, slot, epoch);
                     let missing = u64::from(slot.missing) + u64::from(slot.pending);
                     let group = sim.world.instances.group[index] as usize;
@@ -137,6 +138,26 @@ impl Sim<'_> {
             }
         }
         total
+    }
+
+    /// Prefetch hints for a sample at `offset` of the chunk starting at instance `first`:
+    /// the installed sets of the instances ahead whose counts are stale, the only ones the
+    /// sample reads them for.
+    fn prefetch_stale(&self, cached: &[Counted], first: usize, offset: usize, epoch: u32) {
+        use super::prefetch::{AHEAD, prefetch_installed};
+        let instances = &self.world.instances;
+        let stale = |at: usize| {
+            cached.get(at).is_some_and(|slot| {
+                let group = &self.world.groups[instances.group[first + at] as usize];
+                slot.epoch != epoch || slot.seen < self.truth_cache.approvals(group.baseline)
+            })
+        };
+        if stale(offset + AHEAD) {
+            prefetch_installed(instances, first + offset + AHEAD, false);
+        }
+        if stale(offset + AHEAD / 2) {
+            prefetch_installed(instances, first + offset + AHEAD / 2, true);
+        }
     }
 
     /// Makes an instance's counts those of now: recounted when unknown or of an earlier
