@@ -166,6 +166,10 @@ impl Sim<'_> {
         let instances = &self.world.instances;
         let group = &self.world.groups[instances.group[index] as usize];
         let log = &self.truth_cache.approvals[group.baseline as usize];
+        if slot.epoch == epoch && slot.seen as usize == log.len() {
+            // Nothing approved since and the patches unchanged: most visits end here.
+            return;
+        }
         let applicable = self.world.applicable(index as u32);
         let installed = &instances.installed[index];
         if slot.epoch != epoch {
