@@ -82,6 +82,16 @@ impl Inflight {
         self.slot[instance as usize] = slot;
     }
 
+    /// Ends the instance's invocation, if any, dropping it in its entry (see [`Inflight::take`]).
+    pub fn remove(&mut self, instance: u32) {
+        let slot = self.slot[instance as usize];
+        if slot != NONE {
+            self.slot[instance as usize] = NONE;
+            self.free.push(slot);
+            self.entries[slot as usize] = None;
+        }
+    }
+
     /// Takes the instance's invocation out of flight; its entry is reused by the next one
     /// put in flight, and no other entry moves.
     pub fn take(&mut self, instance: u32) -> Option<Invocation> {
@@ -129,6 +139,12 @@ mod tests {
         assert_eq!(left, [None, None, Some(21), Some(30), None, Some(50)]);
         inflight.get_mut(3).unwrap().task = 7;
         assert_eq!(inflight.take(3).map(|i| (i.execution, i.task)), Some((30, 7)));
+        inflight.remove(2);
+        inflight.remove(2);
+        assert!(inflight.get(2).is_none());
+        inflight.insert(1, invocation(11));
+        assert_eq!(inflight.get(1).map(|i| i.execution), Some(11));
+        assert_eq!(inflight.get(5).map(|i| i.execution), Some(50));
         assert_eq!(inflight.len(), 6);
     }
 }

@@ -581,9 +581,13 @@ impl<'s> Sim<'s> {
             // Cancelled at a CANCEL_TASK cutoff: its effects never happen.
             return;
         }
-        let invocation = self.inflight.take(instance).expect("checked above");
+        // The plan moves out of its entry and the entry is freed where it lies: the whole
+        // invocation is not copied out only to be dropped.
+        let invocation = self.inflight.get_mut(instance).expect("checked above");
+        let plan = invocation.plan.take().expect("a finished invocation was delivered");
+        let dispatched = invocation.dispatched;
+        self.inflight.remove(instance);
         self.world.instances.busy[instance as usize] = false;
-        let plan = invocation.plan.expect("a finished invocation was delivered");
         let cause = plan.cause;
         if let Owner::Alarm(alarm) = self.executions.all[id as usize].owner {
             self.alarms[alarm as usize].patches_installed += plan.newly_installed.len() as u64;
@@ -591,7 +595,7 @@ impl<'s> Sim<'s> {
         self.apply_operation(instance, plan, now);
         let Some(slot) = self.slot_of(id, task_number) else { return };
         self.executions.all[id as usize].tasks[slot].running -= 1;
-        self.end_target(now, id, slot, instance, Some(invocation.dispatched), cause);
+        self.end_target(now, id, slot, instance, Some(dispatched), cause);
         self.after_invocation(now, id, slot, scheduler);
     }
 
