@@ -206,8 +206,13 @@ fn latency_and_throughput_follow_the_servers_bandwidth() {
     }
     let samples_mbps: Vec<f64> = replay.samples.iter().filter(|s| s.t > 0.15 && s.t < 0.85).map(|s| s.mbps).collect();
     assert!(!samples_mbps.is_empty());
+    // The server makes up for a late wake-up by up to SLACK (50 ms), so one 100 ms sample
+    // may carry up to half an interval more or less than 32 Mbit/s (on a busy machine a
+    // sample of 41.9 was seen); their mean over the window is the bandwidth.
+    let mean = samples_mbps.iter().sum::<f64>() / samples_mbps.len() as f64;
+    assert!((28.0..36.0).contains(&mean), "mean throughput {mean} Mbit/s, 32 expected: {samples_mbps:?}");
     for mbps in samples_mbps {
-        assert!((24.0..40.0).contains(&mbps), "throughput {mbps} Mbit/s, 32 expected");
+        assert!((16.0..48.0).contains(&mbps), "throughput {mbps} Mbit/s, 32 ± 16 expected");
     }
 }
 
