@@ -143,8 +143,8 @@ pub struct Executions {
     /// patch approved at or before `snapshot_taken[s]`.
     pub snapshot_taken: Vec<SimTime>,
     /// Per snapshot, per baseline: how many patches the baseline had approved during the
-    /// run when it was taken (a prefix of `TruthCache`'s log), so a report evaluated against
-    /// the snapshot can later be brought up to date with the approvals since.
+    /// run when it was taken (a prefix of `TruthCache`'s log), so a cohort scan can tell
+    /// whether a report evaluated against the snapshot still holds (see `rescan.rs`).
     pub snapshot_approvals: Vec<Vec<u32>>,
 }
 
