@@ -179,38 +179,13 @@ impl Sim<'_> {
         }
     }
 
-    /// Plans an operation started at `now` on `instance`, and counts it as started.
+    /// Plans an operation started at `now` on `instance`.
     pub(crate) fn plan_operation(&mut self, instance: u32, request: &Request<'_>, now: SimTime) -> PendingOperation {
-        let mut scratch = std::mem::take(&mut self.plan_scratch);
-        let started = self.metrics.start_evaluation();
-        let plan = self.plan_with(instance, request, now, &mut scratch);
-        self.metrics.end_evaluation(started);
-        self.plan_scratch = scratch;
-        self.operation_started(instance, &plan);
-        plan
-    }
-
-    /// An operation planned for `instance` starts: an Install advances the count that keys
-    /// the instance's random streams.
-    pub(crate) fn operation_started(&mut self, instance: u32, plan: &PendingOperation) {
-        if plan.operation == Operation::Install {
-            let count = &mut self.world.instances.operations[instance as usize];
-            *count = count.wrapping_add(1);
-        }
-    }
-
-    /// The plan of an operation started at `now` on `instance`, changing nothing: what
-    /// [`Sim::plan_operation`] returns, with `scratch` for its buffers.
-    pub(crate) fn plan_with(
-        &self,
-        instance: u32,
-        request: &Request<'_>,
-        now: SimTime,
-        scratch: &mut PlanScratch,
-    ) -> PendingOperation {
         let Request { operation, reboot_option, snapshot, .. } = *request;
-        let group_index = self.world.instances.group[instance as usize] as usize;
-        match operation {
+        let index = instance as usize;
+        let group_index = self.world.instances.group[index] as usize;
+        let started = self.metrics.start_evaluation();
+        let plan = match operation {
             Operation::Scan => {
                 let baseline = self.world.groups[group_index].baseline;
                 let report = self.scan_report(instance, now, baseline, snapshot);
@@ -229,17 +204,18 @@ impl Sim<'_> {
                     cause: Cause::Completed,
                 }
             }
-            Operation::Install => self.plan_install(instance, group_index, request, now, scratch),
-        }
+            Operation::Install => self.plan_install(instance, group_index, request, now),
+        };
+        self.metrics.end_evaluation(started);
+        plan
     }
 
     fn plan_install(
-        &self,
+        &mut self,
         instance: u32,
         group_index: usize,
         request: &Request<'_>,
         now: SimTime,
-        scratch: &mut PlanScratch,
     ) -> PendingOperation {
         let Request { reboot_option, install_override, repository_reachable, snapshot, .. } = *request;
         let index = instance as usize;
@@ -251,6 +227,7 @@ impl Sim<'_> {
         let applicable = world.applicable(instance);
         let installed = &world.instances.installed[index];
 
+        let scratch = &mut self.plan_scratch;
         let mut missing = std::mem::take(&mut scratch.missing);
         let mut to_install = std::mem::take(&mut scratch.to_install);
         let mut pending_after = std::mem::take(&mut scratch.pending_after);
@@ -372,6 +349,8 @@ impl Sim<'_> {
             group.baseline,
             snapshot,
         );
+        self.world.instances.operations[index] = operation_number.wrapping_add(1);
+        let scratch = &mut self.plan_scratch;
         (scratch.missing, scratch.to_install, scratch.pending_after) = (missing, to_install, pending_after);
         scratch.after[catalog_index] = after;
         PendingOperation {
