@@ -54,13 +54,12 @@ impl CoreMetrics {
     /// Counts one evaluation, and returns the clock when it is one of the sampled ones; hand
     /// the result to [`CoreMetrics::end_evaluation`].
     pub fn start_evaluation(&mut self) -> Option<u64> {
-        self.evaluations += 1;
-        (self.evaluations % EVALUATION_SAMPLE == 1).then(now_ns)
+        count_and_sample(&mut self.evaluations)
     }
 
     pub fn end_evaluation(&mut self, started: Option<u64>) {
-        if let Some(started) = started {
-            self.evaluation_ns.saturating_record((now_ns() - started).max(1));
+        if let Some(ns) = elapsed(started) {
+            self.evaluation_ns.saturating_record(ns);
         }
     }
 
@@ -86,13 +85,26 @@ pub struct EvaluationTimer {
 impl EvaluationTimer {
     /// As [`CoreMetrics::start_evaluation`], one in [`EVALUATION_SAMPLE`] by count.
     pub fn start(&mut self) -> Option<u64> {
-        self.evaluations += 1;
-        (self.evaluations % EVALUATION_SAMPLE == 1).then(now_ns)
+        count_and_sample(&mut self.evaluations)
     }
 
     pub fn end(&mut self, started: Option<u64>) {
-        if let Some(started) = started {
-            self.samples.push((now_ns() - started).max(1));
+        if let Some(ns) = elapsed(started) {
+            self.samples.push(ns);
         }
     }
+}
+
+/// Counts one evaluation in `evaluations`; the clock now if it is one of the one in
+/// [`EVALUATION_SAMPLE`] that are timed.
+#[inline]
+fn count_and_sample(evaluations: &mut u64) -> Option<u64> {
+    *evaluations += 1;
+    (*evaluations % EVALUATION_SAMPLE == 1).then(now_ns)
+}
+
+/// Nanoseconds since a sampled start (at least 1), if it was sampled.
+#[inline]
+fn elapsed(started: Option<u64>) -> Option<u64> {
+    started.map(|started| (now_ns() - started).max(1))
 }

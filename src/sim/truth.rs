@@ -146,12 +146,7 @@ impl Sim<'_> {
     fn prefetch_stale(&self, cached: &[Counted], first: usize, offset: usize, epoch: u32) {
         use super::prefetch::{AHEAD, prefetch_installed};
         let instances = &self.world.instances;
-        let stale = |at: usize| {
-            cached.get(at).is_some_and(|slot| {
-                let group = &self.world.groups[instances.group[first + at] as usize];
-                slot.epoch != epoch || slot.seen < self.truth_cache.approvals(group.baseline)
-            })
-        };
+        let stale = |at: usize| cached.get(at).is_some_and(|slot| !self.is_current(first + at, slot, epoch));
         if stale(offset + AHEAD) {
             prefetch_installed(instances, first + offset + AHEAD, false);
         }
@@ -160,16 +155,23 @@ impl Sim<'_> {
         }
     }
 
+    /// Whether instance `index`'s counts are those of now: counted in this epoch and with
+    /// every approval of its baseline so far.
+    fn is_current(&self, index: usize, slot: &Counted, epoch: u32) -> bool {
+        let group = &self.world.groups[self.world.instances.group[index] as usize];
+        slot.epoch == epoch && slot.seen == self.truth_cache.approvals(group.baseline)
+    }
+
     /// Makes an instance's counts those of now: recounted when unknown or of an earlier
     /// epoch, else extended by its baseline's approvals since they were counted.
     fn bring_up_to_date(&self, index: usize, slot: &mut Counted, epoch: u32) {
-        let instances = &self.world.instances;
-        let group = &self.world.groups[instances.group[index] as usize];
-        let log = &self.truth_cache.approvals[group.baseline as usize];
-        if slot.epoch == epoch && slot.seen as usize == log.len() {
+        if self.is_current(index, slot, epoch) {
             // Nothing approved since and the patches unchanged: most visits end here.
             return;
         }
+        let instances = &self.world.instances;
+        let group = &self.world.groups[instances.group[index] as usize];
+        let log = &self.truth_cache.approvals[group.baseline as usize];
         let applicable = self.world.applicable(index as u32);
         let installed = &instances.installed[index];
         if slot.epoch != epoch {
