@@ -559,6 +559,7 @@ impl<'s> Sim<'s> {
         let restart = rng.exponential(faults.agent_restart.0 as f64).ceil().max(1.0) as i64;
         self.unreachable_since[instance as usize] = now;
         self.unreachable_until[instance as usize] = now + SimDuration(restart);
+        self.truth_cache.touch(instance);
         true
     }
 
@@ -570,6 +571,7 @@ impl<'s> Sim<'s> {
         let (launched, report_group) = (built.members.clone(), built.report_group as usize);
         for &instance in &launched {
             self.world.instances.running[instance as usize] = true;
+            self.truth_cache.touch(instance);
         }
         self.counters[report_group].instances += launched.len() as u64;
         self.counters[report_group].unreported += launched.len() as u64;
@@ -643,6 +645,7 @@ impl<'s> Sim<'s> {
             return;
         }
         self.world.instances.running[index] = false;
+        self.truth_cache.touch(instance);
         let report_group = self.world.groups[self.world.instances.group[index] as usize].report_group as usize;
         let counters = &mut self.counters[report_group];
         counters.apply(self.world.instances.report[index].as_ref(), -1);

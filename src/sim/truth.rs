@@ -12,6 +12,14 @@
 //! test of the mix and one of the installed set instead of a pass over both; a superseding
 //! release starts a new epoch, in which every count is recomputed. The figures are those of
 //! recomputing every count at every sample; only the work differs.
+//!
+//! Most chunks of 2,048 instances do not change at all between two samples: a window
+//! installs on a few of them, and the baselines of the rest approved nothing. So each chunk
+//! keeps its last sums ([`ChunkSums`]) with what they depend on beyond its instances' own
+//! state: the epoch, its baselines' approvals, and whether any of its agents was cut off.
+//! Any change to one of its instances that a sample counts (an operation applied, a launch,
+//! a termination, an agent crash) marks the chunk, and a marked or outdated chunk is
+//! visited again.
 
 use rayon::prelude::*;
 
@@ -30,18 +38,47 @@ struct Counted {
     pending: u32,
 }
 
+/// The sums of one chunk of instances at its last visit, per reporting group, and what
+/// besides its instances' state they depend on.
+#[derive(Clone, Default)]
+struct ChunkSums {
+    /// Cleared when an instance of the chunk changes in a way a sample counts.
+    valid: bool,
+    epoch: u32,
+    /// The distinct groups and baselines of its running instances.
+    groups: Vec<u16>,
+    baselines: Vec<u16>,
+    /// The approvals of those baselines (their log lengths, summed) that the sums include.
+    approvals: u64,
+    /// Some agent of the chunk was cut off: its ConnectionLost count depends on the instant.
+    cut_off: bool,
+    sums: Vec<(u64, u64, u64, u64)>,
+}
+
 /// Per instance, the patches it truly misses, with what the count includes.
 pub struct TruthCache {
     /// The current epoch; never 0, which marks counts as unknown.
     epoch: u32,
     counted: Vec<Counted>,
+    /// Per chunk of `COHORT_CHUNK` instances, its last sums.
+    chunks: Vec<ChunkSums>,
     /// Per baseline, the patches it approved during the run, in order.
     approvals: Vec<Vec<u32>>,
+    /// Tests: every sample counts every instance from nothing.
+    #[cfg(test)]
+    recount: bool,
 }
 
 impl TruthCache {
     pub fn new(instances: usize, baselines: usize) -> TruthCache {
-        TruthCache { epoch: 1, counted: vec![Counted::default(); instances], approvals: vec![Vec::new(); baselines] }
+        TruthCache {
+            epoch: 1,
+            counted: vec![Counted::default(); instances],
+            chunks: vec![ChunkSums::default(); instances.div_ceil(COHORT_CHUNK)],
+            approvals: vec![Vec::new(); baselines],
+            #[cfg(test)]
+            recount: false,
+        }
     }
 
     /// A baseline approved a patch it had not approved before.
@@ -64,6 +101,7 @@ impl TruthCache {
         self.epoch = self.epoch.checked_add(1).unwrap_or_else(|| {
             // After four billion epochs, start again with every count unknown.
             self.counted.iter_mut().for_each(|slot| *slot = Counted::default());
+            self.chunks.iter_mut().for_each(|chunk| chunk.valid = false);
             1
         });
     }
@@ -71,73 +109,134 @@ impl TruthCache {
     /// The instance's own patch state changed: its counts are stale.
     pub fn forget(&mut self, instance: u32) {
         self.counted[instance as usize].epoch = 0;
+        self.touch(instance);
+    }
+
+    /// The instance started or stopped running, or its agent was cut off: its chunk's sums
+    /// are stale.
+    pub fn touch(&mut self, instance: u32) {
+        self.chunks[instance as usize / COHORT_CHUNK].valid = false;
     }
 
     /// A new instance, its counts unknown.
     pub fn push(&mut self) {
         self.counted.push(Counted::default());
+        let chunk = (self.counted.len() - 1) / COHORT_CHUNK;
+        if chunk == self.chunks.len() {
+            self.chunks.push(ChunkSums::default());
+        }
+        self.chunks[chunk].valid = false;
+    }
+
+    /// The approvals of `baselines` so far, summed: logs only grow, so an equal sum means
+    /// that none of them approved anything.
+    fn approvals_of(&self, baselines: &[u16]) -> u64 {
+        baselines.iter().map(|&b| self.approvals[b as usize].len() as u64).sum()
     }
 }
 
 impl Sim<'_> {
     /// Per reporting group: (truly compliant, truly non-compliant, patches truly missing,
     /// ConnectionLost instances), over running instances. Evaluated in fixed chunks of
-    /// instance indices in parallel; integer sums make the merge order irrelevant. An
-    /// instance's counts are brought up to date from [`TruthCache`] where they are known.
+    /// instance indices in parallel; integer sums make the merge order irrelevant. A chunk
+    /// whose sums are still those of now is not visited; in the others, an instance's
+    /// counts are brought up to date from [`TruthCache`] where they are known.
     pub(super) fn truth(&mut self, now: SimTime) -> Vec<(u64, u64, u64, u64)> {
-        let lost_after = self.scenario.agent.connection_lost_after;
         // Outages and links are per group: ask them once per group, not once per instance.
         let group_lost_since: Vec<Option<SimTime>> =
             (0..self.scenario.groups.len()).map(|group| self.group_unreachable_since(group, now)).collect();
-        let epoch = self.truth_cache.epoch;
+        #[cfg(test)]
+        if self.truth_cache.recount {
+            self.truth_cache.counted.iter_mut().for_each(|slot| *slot = Counted::default());
+            self.truth_cache.chunks.iter_mut().for_each(|chunk| chunk.valid = false);
+        }
         // Out of `self` while the pass reads the rest of it; put back below.
         let mut cache = std::mem::take(&mut self.truth_cache.counted);
+        let mut chunks = std::mem::take(&mut self.truth_cache.chunks);
         let sim: &Sim = self;
-        let partials: Vec<Vec<(u64, u64, u64, u64)>> = cache
-            .par_chunks_mut(COHORT_CHUNK)
-            .enumerate()
-            .map(|(chunk, cached)| {
-                let first = chunk * COHORT_CHUNK;
-                let mut sums = vec![(0u64, 0u64, 0u64, 0u64); sim.world.report_groups.len()];
-                for offset in 0..cached.len() {
-                    let index = first + offset;
-                    if sim.prefetch {
-                        sim.prefetch_stale(cached, first, offset, epoch);
-                    }
-                    if !sim.world.instances.running[index] {
-                        continue;
-                    }
-                    let slot = &mut cached[offset];
-                    sim.bring_up_to_date(index, slot, epoch);
-                    let missing = u64::from(slot.missing) + u64::from(slot.pending);
-                    let group = sim.world.instances.group[index] as usize;
-                    let sum = &mut sums[sim.world.groups[group].report_group as usize];
-                    if missing == 0 {
-                        sum.0 += 1;
-                    } else {
-                        sum.1 += 1;
-                    }
-                    sum.2 += missing;
-                    let mut since = group_lost_since[group];
-                    if sim.unreachable_until[index] > now {
-                        let own = sim.unreachable_since[index];
-                        since = Some(since.map_or(own, |s| s.min(own)));
-                    }
-                    if since.is_some_and(|s| now.since(s) >= lost_after) {
-                        sum.3 += 1;
-                    }
+        cache.par_chunks_mut(COHORT_CHUNK).zip(chunks.par_iter_mut()).enumerate().for_each(
+            |(chunk, (cached, sums))| {
+                if !sim.chunk_is_current(sums, &group_lost_since) {
+                    sim.count_chunk(chunk * COHORT_CHUNK, cached, sums, &group_lost_since, now);
                 }
-                sums
-            })
-            .collect();
+            },
+        );
         self.truth_cache.counted = cache;
         let mut total = vec![(0u64, 0u64, 0u64, 0u64); self.world.report_groups.len()];
-        for partial in partials {
-            for (t, p) in total.iter_mut().zip(partial) {
+        for chunk in &chunks {
+            for (t, p) in total.iter_mut().zip(&chunk.sums) {
                 *t = (t.0 + p.0, t.1 + p.1, t.2 + p.2, t.3 + p.3);
             }
         }
+        self.truth_cache.chunks = chunks;
         total
+    }
+
+    /// Whether a chunk's sums are those a visit now would give: nothing of its instances
+    /// changed, same epoch, no approval by its baselines, and no agent of it cut off then
+    /// or now.
+    fn chunk_is_current(&self, sums: &ChunkSums, group_lost_since: &[Option<SimTime>]) -> bool {
+        sums.valid
+            && sums.epoch == self.truth_cache.epoch
+            && !sums.cut_off
+            && sums.groups.iter().all(|&g| group_lost_since[g as usize].is_none())
+            && sums.approvals == self.truth_cache.approvals_of(&sums.baselines)
+    }
+
+    /// Visits one chunk's running instances (the first is `first`) and stores its sums.
+    fn count_chunk(
+        &self,
+        first: usize,
+        cached: &mut [Counted],
+        chunk: &mut ChunkSums,
+        group_lost_since: &[Option<SimTime>],
+        now: SimTime,
+    ) {
+        let (epoch, lost_after) = (self.truth_cache.epoch, self.scenario.agent.connection_lost_after);
+        chunk.sums.clear();
+        chunk.sums.resize(self.world.report_groups.len(), (0, 0, 0, 0));
+        chunk.groups.clear();
+        chunk.baselines.clear();
+        chunk.cut_off = false;
+        for offset in 0..cached.len() {
+            let index = first + offset;
+            if self.prefetch {
+                self.prefetch_stale(cached, first, offset, epoch);
+            }
+            if !self.world.instances.running[index] {
+                continue;
+            }
+            let slot = &mut cached[offset];
+            self.bring_up_to_date(index, slot, epoch);
+            let missing = u64::from(slot.missing) + u64::from(slot.pending);
+            let group = self.world.instances.group[index];
+            if chunk.groups.last() != Some(&group) && !chunk.groups.contains(&group) {
+                chunk.groups.push(group);
+                let baseline = self.world.groups[group as usize].baseline;
+                if !chunk.baselines.contains(&baseline) {
+                    chunk.baselines.push(baseline);
+                }
+            }
+            let sum = &mut chunk.sums[self.world.groups[group as usize].report_group as usize];
+            if missing == 0 {
+                sum.0 += 1;
+            } else {
+                sum.1 += 1;
+            }
+            sum.2 += missing;
+            let mut since = group_lost_since[group as usize];
+            if self.unreachable_until[index] > now {
+                let own = self.unreachable_since[index];
+                since = Some(since.map_or(own, |s| s.min(own)));
+            }
+            chunk.cut_off |= since.is_some();
+            if since.is_some_and(|s| now.since(s) >= lost_after) {
+                sum.3 += 1;
+            }
+        }
+        chunk.approvals = self.truth_cache.approvals_of(&chunk.baselines);
+        chunk.epoch = epoch;
+        chunk.valid = true;
     }
 
     /// Prefetch hints for a sample at `offset` of the chunk starting at instance `first`:
@@ -208,5 +307,80 @@ impl Sim<'_> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::Sim;
+
+    /// Every sample of a run against the same run whose samples count every instance from
+    /// nothing.
+    fn samples_match_a_recount(name: &str, text: &str) {
+        let scenario = crate::scenario::load(name, text).unwrap();
+        let run = |recount: bool| {
+            let (mut sim, mut scheduler) = Sim::new(&scenario, 3).unwrap();
+            sim.truth_cache.recount = recount;
+            sim.run(&mut scheduler, |_, _| {});
+            sim.samples
+        };
+        let (cached, recounted) = (run(false), run(true));
+        assert!(cached.len() > 20, "{name}: {} samples", cached.len());
+        for ((at, counters), (_, expected)) in cached.iter().zip(&recounted) {
+            assert_eq!(counters, expected, "{name} at {}", at.to_rfc3339());
+        }
+        assert_eq!(cached.len(), recounted.len());
+    }
+
+    /// az-partition with faults: crashes and failed reboots cut agents off one at a time,
+    /// and a group launched and terminated during the run changes what runs.
+    fn partition_with_faults() -> String {
+        let partition = include_str!("../../scenarios/az-partition.toml")
+            .replace(
+                "location = \"use1-az2\"\n",
+                "location = \"use1-az2\"\nagent_crash_probability = 0.3\nagent_restart = \"6h\"\nreboot_failure_probability = 0.05\n",
+            )
+            .replace(
+                "location = \"dc-frankfurt\"\n",
+                "location = \"dc-frankfurt\"\nlaunch_at = 2026-11-11T05:00:00Z\nterminate_at = 2026-11-19T05:00:00Z\n",
+            );
+        assert!(partition.contains("agent_crash_probability") && partition.contains("terminate_at"));
+        partition
+    }
+
+    #[test]
+    fn sums_kept_per_chunk_are_a_recount_at_every_sample() {
+        samples_match_a_recount("az-partition (faults)", &partition_with_faults());
+        samples_match_a_recount("asg-churn", include_str!("../../scenarios/asg-churn.toml"));
+    }
+
+    /// A crash between two samples, with nothing else changing in its chunk, is counted
+    /// as ConnectionLost by the second.
+    #[test]
+    fn an_agent_cut_off_alone_is_counted() {
+        let scenario = crate::scenario::load("az-partition (faults)", &partition_with_faults()).unwrap();
+        let (mut sim, mut scheduler) = Sim::new(&scenario, 3).unwrap();
+        sim.run(&mut scheduler, |_, _| {});
+        let (now, lost_after) = (sim.end, scenario.agent.connection_lost_after);
+        let before = sim.truth(now);
+        let later = now + lost_after;
+        let crash_prone = scenario.groups.iter().position(|g| g.faults.agent_crash_probability > 0.0).unwrap();
+        let members: Vec<u32> = (0..sim.world.instances.len() as u32)
+            .filter(|&i| sim.world.instances.group[i as usize] as usize == crash_prone)
+            .collect();
+        let instance = members
+            .into_iter()
+            .find(|&i| {
+                sim.world.instances.running[i as usize]
+                    && sim.unreachable_until[i as usize] <= now
+                    && (1..64).any(|generation| sim.agent_crashed(i, generation, now))
+                    && sim.unreachable_until[i as usize] > later
+            })
+            .expect("some agent crashes for longer than the ConnectionLost delay");
+        let cached = sim.truth(later);
+        sim.truth_cache.recount = true;
+        assert_eq!(cached, sim.truth(later), "after instance {instance} crashed");
+        let lost = |sums: &[(u64, u64, u64, u64)]| sums.iter().map(|s| s.3).sum::<u64>();
+        assert!(lost(&cached) > lost(&before), "{before:?} then {cached:?}");
     }
 }
