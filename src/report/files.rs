@@ -263,9 +263,9 @@ fn write_exposure(dir: &Path, result: &RunResult) -> io::Result<()> {
 struct InstancePatchState<'a> {
     instance_id: String,
     patch_group: &'a str,
-    baseline_id: String,
+    baseline_id: &'a str,
     /// The snapshot of the operation that produced the report.
-    snapshot_id: String,
+    snapshot_id: &'a str,
     installed_count: u32,
     installed_other_count: u32,
     installed_pending_reboot_count: u32,
@@ -276,8 +276,8 @@ struct InstancePatchState<'a> {
     not_applicable_count: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     available_security_update_count: Option<u32>,
-    operation_start_time: String,
-    operation_end_time: String,
+    operation_start_time: &'a str,
+    operation_end_time: &'a str,
     operation: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_no_reboot_install_operation_time: Option<String>,
@@ -287,14 +287,67 @@ struct InstancePatchState<'a> {
     other_non_compliant_count: u32,
 }
 
+/// Instances formatted per task of `instance_patch_states.jsonl`, and tasks per batch: a
+/// batch's lines (about 600 bytes each) are held in memory until they are written in order.
+const STATES_CHUNK: usize = 2_048;
+const STATES_BATCH: usize = 8;
+
+/// The last text made from a value: neighbouring reports mostly share their snapshot and
+/// instants (a cohort scan gives all its targets the same ones), so each is formatted once
+/// per run of equal values.
+struct Last<K, F> {
+    key: Option<K>,
+    text: String,
+    format: F,
+}
+
+impl<K: PartialEq + Copy, F: Fn(K) -> String> Last<K, F> {
+    fn new(format: F) -> Self {
+        Last { key: None, text: String::new(), format }
+    }
+
+    fn of(&mut self, key: K) -> &str {
+        if self.key != Some(key) {
+            self.text = (self.format)(key);
+            self.key = Some(key);
+        }
+        &self.text
+    }
+}
+
 fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Result<()> {
-    let world = &result.world;
+    use rayon::prelude::*;
     let baseline_ids: Vec<String> = scenario.baselines.iter().map(|b| baseline_id(&b.name)).collect();
     let mut out = BufWriter::new(File::create(dir.join("instance_patch_states.jsonl"))?);
-    for (instance, report) in world.instances.report.iter().enumerate() {
+    let instances = result.world.instances.report.len();
+    let starts: Vec<usize> = (0..instances).step_by(STATES_CHUNK).collect();
+    for batch in starts.chunks(STATES_BATCH) {
+        let texts: Vec<Vec<u8>> = batch
+            .par_iter()
+            .map(|&first| instance_state_lines(result, &baseline_ids, first..instances.min(first + STATES_CHUNK)))
+            .collect::<io::Result<_>>()?;
+        for text in texts {
+            out.write_all(&text)?;
+        }
+    }
+    out.flush()
+}
+
+/// The lines of `instance_patch_states.jsonl` for a range of instances.
+fn instance_state_lines(
+    result: &RunResult,
+    baseline_ids: &[String],
+    range: std::ops::Range<usize>,
+) -> io::Result<Vec<u8>> {
+    let world = &result.world;
+    let mut text = Vec::with_capacity(range.len() * 640);
+    let mut snapshot = Last::new(|id| crate::baseline::Snapshot::guid(id, result.seed));
+    let mut start = Last::new(|t: crate::time::SimTime| t.to_rfc3339());
+    let mut end = Last::new(|t: crate::time::SimTime| t.to_rfc3339());
+    for instance in range {
         // Like DescribeInstancePatchStates, instances that never reported are absent, and
         // so are terminated ones.
-        let Some(report) = report else { continue };
+        let Some(report) = &world.instances.report[instance] else { continue };
         if !world.instances.running[instance] {
             continue;
         }
@@ -304,8 +357,8 @@ fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) ->
         let line = InstancePatchState {
             instance_id: instance_id(instance as u32),
             patch_group: if patch_group == NO_PATCH_GROUP { "" } else { patch_group },
-            baseline_id: baseline_ids[report.baseline as usize].clone(),
-            snapshot_id: crate::baseline::Snapshot::guid(report.snapshot, result.seed),
+            baseline_id: &baseline_ids[report.baseline as usize],
+            snapshot_id: snapshot.of(report.snapshot),
             installed_count: c.installed,
             installed_other_count: c.installed_other,
             installed_pending_reboot_count: c.installed_pending_reboot,
@@ -316,8 +369,8 @@ fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) ->
             not_applicable_count: c.not_applicable,
             available_security_update_count: (world.catalogs[group.catalog].os == crate::catalog::Os::Windows)
                 .then_some(c.available_security_update),
-            operation_start_time: report.start.to_rfc3339(),
-            operation_end_time: report.end.to_rfc3339(),
+            operation_start_time: start.of(report.start),
+            operation_end_time: end.of(report.end),
             operation: report.operation.as_str(),
             last_no_reboot_install_operation_time: report.last_no_reboot_install.map(|t| t.to_rfc3339()),
             reboot_option: report.reboot_option.as_str(),
@@ -325,10 +378,10 @@ fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) ->
             security_non_compliant_count: report.security_non_compliant,
             other_non_compliant_count: report.other_non_compliant,
         };
-        serde_json::to_writer(&mut out, &line)?;
-        out.write_all(b"\n")?;
+        serde_json::to_writer(&mut text, &line)?;
+        text.push(b'\n');
     }
-    out.flush()
+    Ok(text)
 }
 
 /// One patch of one instance, with DescribeInstancePatches' names (PatchComplianceData).
