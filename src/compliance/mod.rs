@@ -100,6 +100,19 @@ impl GroupCounters {
         }
     }
 
+    /// Adds the counts that `apply` changed in another counter that started at zero (the
+    /// change of several reports). Both wrap, so the result is that of applying the same
+    /// steps here, in any order.
+    pub fn absorb(&mut self, change: &GroupCounters) {
+        self.compliant = self.compliant.wrapping_add(change.compliant);
+        self.non_compliant = self.non_compliant.wrapping_add(change.non_compliant);
+        self.unreported = self.unreported.wrapping_add(change.unreported);
+        self.missing_patches = self.missing_patches.wrapping_add(change.missing_patches);
+        self.failed_patches = self.failed_patches.wrapping_add(change.failed_patches);
+        self.pending_reboot_patches = self.pending_reboot_patches.wrapping_add(change.pending_reboot_patches);
+        self.critical_non_compliant = self.critical_non_compliant.wrapping_add(change.critical_non_compliant);
+    }
+
     /// The share of instances that are compliant, in `[0, 1]`; unreported instances count
     /// as not compliant.
     pub fn compliant_share(&self) -> f64 {

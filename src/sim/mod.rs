@@ -697,6 +697,7 @@ impl<'s> Sim<'s> {
 
     /// Scans `targets` now, as one association run: one snapshot for all of them.
     fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
+        debug_assert!(targets.windows(2).all(|pair| pair[0] < pair[1]), "targets are distinct and in order");
         let approvals = self.truth_cache.log_lengths();
         let snapshot = self.executions.take_snapshot(now, &self.world.baselines, approvals);
         // Reports go into a buffer kept from one cohort to the next: a daily scan of a
@@ -706,30 +707,41 @@ impl<'s> Sim<'s> {
         reports.clear();
         reports.resize(targets.len(), None);
         let sim: &Sim = self;
+        // Each chunk also counts what its reports change in the group counters (the old
+        // report out, the new one in), so that only the stores are left in order below.
         let scan_chunk = |(out, chunk): (&mut [Option<InstanceReport>], &[u32])| {
             let mut timer = EvaluationTimer::default();
+            let mut delta = vec![GroupCounters::default(); sim.counters.len()];
             for (position, (slot, &instance)) in out.iter_mut().zip(chunk).enumerate() {
                 if sim.prefetch {
                     prefetch::prefetch_targets(&sim.world.instances, chunk, position);
                 }
                 let baseline = sim.baseline_for(instance, overrides);
-                *slot = Some(sim.cohort_scan(instance, now, baseline, &snapshot, &mut timer));
+                let report = sim.cohort_scan(instance, now, baseline, &snapshot, &mut timer);
+                let group = sim.world.instances.group[instance as usize] as usize;
+                let counters = &mut delta[sim.world.groups[group].report_group as usize];
+                counters.apply(sim.world.instances.report[instance as usize].as_ref(), -1);
+                counters.apply(Some(&report), 1);
+                *slot = Some(report);
             }
-            timer
+            (timer, delta)
         };
         // One chunk runs here: no thread hand-off for the scans of a launch or two.
-        let timers: Vec<EvaluationTimer> = if targets.len() <= COHORT_CHUNK {
+        let chunks: Vec<(EvaluationTimer, Vec<GroupCounters>)> = if targets.len() <= COHORT_CHUNK {
             vec![scan_chunk((&mut reports[..], targets))]
         } else {
             reports.par_chunks_mut(COHORT_CHUNK).zip(targets.par_chunks(COHORT_CHUNK)).map(scan_chunk).collect()
         };
-        for timer in &timers {
+        for (timer, delta) in &chunks {
             self.metrics.absorb(timer);
+            for (counters, change) in self.counters.iter_mut().zip(delta) {
+                counters.absorb(change);
+            }
         }
         for (&instance, report) in targets.iter().zip(&reports) {
             let report = report.expect("every target was scanned");
             let key = self.scan_key(report.baseline);
-            self.set_report(instance, report);
+            self.world.instances.report[instance as usize] = Some(report);
             self.scan_cache.record(instance, key);
         }
         self.cohort_reports = reports;
