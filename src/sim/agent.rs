@@ -271,7 +271,8 @@ impl Sim<'_> {
         // A copy of `installed` into the catalog's buffer: same length, no allocation.
         after.clear();
         after.union_with(installed);
-        let mut newly: Vec<u32> = Vec::new();
+        // Sized once instead of growing push by push.
+        let mut newly: Vec<u32> = Vec::with_capacity(to_install.len());
         let mut failed: Vec<u32> = Vec::new();
         let mut download_mb = 0.0;
         let mut downloaded: Vec<u32> = Vec::new();

@@ -434,8 +434,11 @@ impl<'s> Sim<'s> {
                 }
             }
         }
-        out.sort_unstable();
-        out.dedup();
+        // Groups' members come in index order, so the list is usually sorted already.
+        if !out.is_sorted_by(|a, b| a < b) {
+            out.sort_unstable();
+            out.dedup();
+        }
         out
     }
 
@@ -521,6 +524,20 @@ impl<'s> Sim<'s> {
             && self.unreachable_until[instance as usize] <= t
     }
 
+    /// The instances of `targets` whose agents a command can reach at `t`, in order; the
+    /// groups' outages and links are asked once per group.
+    pub(crate) fn reachable_of(&self, mut targets: Vec<u32>, t: SimTime) -> Vec<u32> {
+        let group_up: Vec<bool> = self
+            .scenario
+            .groups
+            .iter()
+            .map(|group| group.online(t) && self.links.up(group.location, crate::network::SSM, t))
+            .collect();
+        let instances = &self.world.instances;
+        targets.retain(|&i| group_up[instances.group[i as usize] as usize] && self.unreachable_until[i as usize] <= t);
+        targets
+    }
+
     /// The first instant at or after `t` when the agent can be reached, if there is one.
     pub(crate) fn reachable_again(&self, instance: u32, t: SimTime) -> Option<SimTime> {
         let group = &self.scenario.groups[self.world.instances.group[instance as usize] as usize];
@@ -603,7 +620,7 @@ impl<'s> Sim<'s> {
                 continue;
             }
             if association.rate_control.is_none() && association.operation == crate::compliance::Operation::Scan {
-                let reachable: Vec<u32> = matching.into_iter().filter(|&i| self.reachable(i, now)).collect();
+                let reachable = self.reachable_of(matching, now);
                 scheduler.charge(reachable.len() as u64);
                 self.scan_cohort(now, &reachable, &association.baselines);
             } else {
@@ -787,8 +804,7 @@ impl Model for Sim<'_> {
                 if def.rate_control.is_none() && def.operation == crate::compliance::Operation::Scan {
                     // Every target at once: one cohort, one event. Agents that cannot be
                     // reached are not scanned this time.
-                    let targets: Vec<u32> =
-                        self.resolve_targets(&def.targets).into_iter().filter(|&i| self.reachable(i, now)).collect();
+                    let targets = self.reachable_of(self.resolve_targets(&def.targets), now);
                     scheduler.charge(targets.len() as u64);
                     self.scan_cohort(now, &targets, &def.baselines);
                 } else {
