@@ -100,9 +100,22 @@ impl Sim<'_> {
         baseline: u16,
         snapshot: &Snapshot,
     ) -> InstanceReport {
+        let previous = self.world.instances.report[instance as usize];
+        self.scan_report_after(instance, previous.as_ref(), now, baseline, snapshot)
+    }
+
+    /// The same, for an instance whose current report is `previous` (a cohort scan holds
+    /// the reports while it writes them).
+    pub(crate) fn scan_report_after(
+        &self,
+        instance: u32,
+        previous: Option<&InstanceReport>,
+        now: SimTime,
+        baseline: u16,
+        snapshot: &Snapshot,
+    ) -> InstanceReport {
         let instances = &self.world.instances;
         let index = instance as usize;
-        let previous = instances.report[index].as_ref();
         self.report_for(
             instance,
             &instances.installed[index],

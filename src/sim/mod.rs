@@ -19,11 +19,10 @@ mod windows;
 pub mod world;
 
 use hdrhistogram::Histogram;
-use rayon::prelude::*;
 
 use crate::compliance::{GroupCounters, InstanceReport};
 use crate::engine::{Model, RunLimits, RunOutcome, Scheduler, run};
-use crate::metrics::{CoreMetrics, EvaluationTimer, now_ns};
+use crate::metrics::{CoreMetrics, now_ns};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
 use crate::window::Target;
@@ -174,8 +173,6 @@ pub struct Sim<'s> {
     pub scan_cache: ScanCache,
     /// Buffers an Install's planning reuses.
     pub plan_scratch: agent::PlanScratch,
-    /// The reports of the cohort scan under way, kept between cohorts.
-    pub cohort_reports: Vec<Option<InstanceReport>>,
     /// The fleet is large enough for prefetch hints to pay (see `prefetch.rs`).
     pub prefetch: bool,
     /// Every repository download, when recording is on (`run::run_recording_downloads`).
@@ -263,7 +260,6 @@ impl<'s> Sim<'s> {
             truth_cache: TruthCache::new(instances, world.baselines.len()),
             scan_cache: ScanCache::new(instances),
             plan_scratch: agent::PlanScratch::new(world.catalogs.iter().map(|c| c.len())),
-            cohort_reports: Vec::new(),
             prefetch: instances >= prefetch::MIN_INSTANCES,
             download_log: None,
             world,
@@ -710,58 +706,6 @@ impl<'s> Sim<'s> {
         let group = &self.world.groups[self.world.instances.group[instance as usize] as usize];
         let os = self.world.catalogs[group.catalog].os;
         overrides.iter().find(|&&b| self.scenario.baselines[b].os == os).map_or(group.baseline, |&b| b as u16)
-    }
-
-    /// Scans `targets` now, as one association run: one snapshot for all of them.
-    fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
-        debug_assert!(targets.windows(2).all(|pair| pair[0] < pair[1]), "targets are distinct and in order");
-        let approvals = self.truth_cache.log_lengths();
-        let snapshot = self.executions.take_snapshot(now, &self.world.baselines, approvals);
-        // Reports go into a buffer kept from one cohort to the next: a daily scan of a
-        // million instances would otherwise ask the allocator for a hundred megabytes of
-        // fresh pages each day, and the kernel zeroes every one.
-        let mut reports = std::mem::take(&mut self.cohort_reports);
-        reports.clear();
-        reports.resize(targets.len(), None);
-        let sim: &Sim = self;
-        // Each chunk also counts what its reports change in the group counters (the old
-        // report out, the new one in), so that only the stores are left in order below.
-        let scan_chunk = |(out, chunk): (&mut [Option<InstanceReport>], &[u32])| {
-            let mut timer = EvaluationTimer::default();
-            let mut delta = vec![GroupCounters::default(); sim.counters.len()];
-            for (position, (slot, &instance)) in out.iter_mut().zip(chunk).enumerate() {
-                if sim.prefetch {
-                    prefetch::prefetch_targets(&sim.world.instances, chunk, position);
-                }
-                let baseline = sim.baseline_for(instance, overrides);
-                let report = sim.cohort_scan(instance, now, baseline, &snapshot, &mut timer);
-                let group = sim.world.instances.group[instance as usize] as usize;
-                let counters = &mut delta[sim.world.groups[group].report_group as usize];
-                counters.apply(sim.world.instances.report[instance as usize].as_ref(), -1);
-                counters.apply(Some(&report), 1);
-                *slot = Some(report);
-            }
-            (timer, delta)
-        };
-        // One chunk runs here: no thread hand-off for the scans of a launch or two.
-        let chunks: Vec<(EvaluationTimer, Vec<GroupCounters>)> = if targets.len() <= COHORT_CHUNK {
-            vec![scan_chunk((&mut reports[..], targets))]
-        } else {
-            reports.par_chunks_mut(COHORT_CHUNK).zip(targets.par_chunks(COHORT_CHUNK)).map(scan_chunk).collect()
-        };
-        for (timer, delta) in &chunks {
-            self.metrics.absorb(timer);
-            for (counters, change) in self.counters.iter_mut().zip(delta) {
-                counters.absorb(change);
-            }
-        }
-        for (&instance, report) in targets.iter().zip(&reports) {
-            let report = report.expect("every target was scanned");
-            let key = self.scan_key(report.baseline);
-            self.world.instances.report[instance as usize] = Some(report);
-            self.scan_cache.record(instance, key);
-        }
-        self.cohort_reports = reports;
     }
 }
 

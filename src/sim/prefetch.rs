@@ -13,6 +13,8 @@
 //! to date.
 
 use super::{Event, Sim};
+use crate::bitset::BitSet;
+use crate::compliance::InstanceReport;
 use crate::engine::{prefetch, prefetch_slice};
 use crate::fleet::Instances;
 
@@ -27,15 +29,24 @@ pub(super) const MIN_INSTANCES: usize = 100_000;
 /// for the set.
 pub(super) const AHEAD: usize = 16;
 
-/// A pass over `targets` in order is at `position`: asks for what it reads later.
+/// A pass over `targets` in order is at `position`: asks for what it reads later, the
+/// installed sets and the reports (`reports[i - base]` is instance `i`'s).
 #[inline]
-pub(super) fn prefetch_targets(world: &Instances, targets: &[u32], position: usize) {
+pub(super) fn prefetch_targets(
+    installed: &[BitSet],
+    reports: &[Option<InstanceReport>],
+    base: usize,
+    targets: &[u32],
+    position: usize,
+) {
     if let Some(&far) = targets.get(position + AHEAD) {
-        prefetch(&world.installed[far as usize]);
-        prefetch(&world.report[far as usize]);
+        prefetch(&installed[far as usize]);
+        if let Some(report) = reports.get(far as usize - base) {
+            prefetch(report);
+        }
     }
     if let Some(&near) = targets.get(position + AHEAD / 2) {
-        prefetch_slice(world.installed[near as usize].words());
+        prefetch_slice(installed[near as usize].words());
     }
 }
 

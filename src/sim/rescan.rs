@@ -21,11 +21,41 @@
 //! 1,000,000-instance quarter without changing its wall time, and cost the same
 //! instructions as the passes it replaced on the small fleet, so it was not kept.
 
-use super::Sim;
+use rayon::prelude::*;
+
+use super::{COHORT_CHUNK, Sim, prefetch};
 use crate::baseline::Snapshot;
-use crate::compliance::{InstanceReport, Operation};
+use crate::compliance::{GroupCounters, InstanceReport, Operation};
 use crate::metrics::EvaluationTimer;
 use crate::time::SimTime;
+
+/// One chunk of a cohort's targets with the instances' reports and scan keys from the first
+/// target to the last (`base` is the first target's index).
+struct CohortChunk<'a> {
+    targets: &'a [u32],
+    base: usize,
+    reports: &'a mut [Option<InstanceReport>],
+    keys: &'a mut [ScanKey],
+}
+
+/// Splits the reports and keys of a cohort's `targets` (distinct, in order) into the ranges
+/// each chunk of `COHORT_CHUNK` targets covers; the ranges do not overlap.
+fn split_by_chunk<'a>(
+    targets: &'a [u32],
+    mut reports: &'a mut [Option<InstanceReport>],
+    mut keys: &'a mut [ScanKey],
+) -> Vec<CohortChunk<'a>> {
+    let mut chunks = Vec::with_capacity(targets.len().div_ceil(COHORT_CHUNK));
+    let mut offset = 0;
+    for chunk in targets.chunks(COHORT_CHUNK) {
+        let (first, last) = (chunk[0] as usize, chunk[chunk.len() - 1] as usize);
+        let (mine, rest) = std::mem::take(&mut reports)[first - offset..].split_at_mut(last + 1 - first);
+        let (my_keys, rest_keys) = std::mem::take(&mut keys)[first - offset..].split_at_mut(last + 1 - first);
+        (reports, keys, offset) = (rest, rest_keys, last + 1);
+        chunks.push(CohortChunk { targets: chunk, base: first, reports: mine, keys: my_keys });
+    }
+    chunks
+}
 
 /// The inputs a cohort scan's report was computed under.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -91,20 +121,82 @@ impl Sim<'_> {
         self.scan_cache.record(instance, ScanKey { epoch, baseline: report.baseline, approvals });
     }
 
-    /// The report of a cohort scan started at `now`: the current report, as a Scan with new
-    /// instants and snapshot, where its key is the one a scan now would have; else an
-    /// evaluation (counted and timed by `timer`).
+    /// Scans `targets` (distinct, in order) now, as one association run: one snapshot for all
+    /// of them. Chunks of targets run in parallel, each storing its reports and scan keys in
+    /// place and counting what they change in the group counters (the old report out, the
+    /// new one in) on its own; the counts are added in chunk order.
+    pub(super) fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
+        debug_assert!(targets.windows(2).all(|pair| pair[0] < pair[1]), "targets are distinct and in order");
+        let approvals = self.truth_cache.log_lengths();
+        let snapshot = self.executions.take_snapshot(now, &self.world.baselines, approvals);
+        // Out of `self` while the chunks write them and read the rest; put back below.
+        let mut reports = std::mem::take(&mut self.world.instances.report);
+        let mut keys = std::mem::take(&mut self.scan_cache.keys);
+        let chunks = split_by_chunk(targets, &mut reports, &mut keys);
+        let sim: &Sim = self;
+        let scan = |chunk: CohortChunk<'_>| sim.scan_chunk(chunk, now, overrides, &snapshot);
+        // One chunk runs here: no thread hand-off for the scans of a launch or two.
+        let results: Vec<(EvaluationTimer, Vec<GroupCounters>)> = if chunks.len() <= 1 {
+            chunks.into_iter().map(scan).collect()
+        } else {
+            chunks.into_par_iter().map(scan).collect()
+        };
+        self.world.instances.report = reports;
+        self.scan_cache.keys = keys;
+        for (timer, delta) in &results {
+            self.metrics.absorb(timer);
+            for (counters, change) in self.counters.iter_mut().zip(delta) {
+                counters.absorb(change);
+            }
+        }
+    }
+
+    /// Scans one chunk of a cohort: its reports and keys, and what they changed in the
+    /// group counters.
+    fn scan_chunk(
+        &self,
+        chunk: CohortChunk<'_>,
+        now: SimTime,
+        overrides: &[usize],
+        snapshot: &Snapshot,
+    ) -> (EvaluationTimer, Vec<GroupCounters>) {
+        let mut timer = EvaluationTimer::default();
+        let mut delta = vec![GroupCounters::default(); self.counters.len()];
+        let CohortChunk { targets, base, reports, keys } = chunk;
+        for (position, &instance) in targets.iter().enumerate() {
+            if self.prefetch {
+                prefetch::prefetch_targets(&self.world.instances.installed, reports, base, targets, position);
+            }
+            let at = instance as usize - base;
+            let baseline = self.baseline_for(instance, overrides);
+            let report = self.cohort_scan(instance, reports[at], keys[at], now, baseline, snapshot, &mut timer);
+            let group = self.world.instances.group[instance as usize] as usize;
+            let counters = &mut delta[self.world.groups[group].report_group as usize];
+            counters.apply(reports[at].as_ref(), -1);
+            counters.apply(Some(&report), 1);
+            reports[at] = Some(report);
+            keys[at] = self.scan_key(baseline);
+        }
+        (timer, delta)
+    }
+
+    /// The report of a cohort scan started at `now` of an instance whose current report and
+    /// scan key are `previous` and `key`: that report, as a Scan with new instants and
+    /// snapshot, where its key is the one a scan now would have; else an evaluation (counted
+    /// and timed by `timer`).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn cohort_scan(
         &self,
         instance: u32,
+        previous: Option<InstanceReport>,
+        key: ScanKey,
         now: SimTime,
         baseline: u16,
         snapshot: &Snapshot,
         timer: &mut EvaluationTimer,
     ) -> InstanceReport {
-        let index = instance as usize;
-        if let Some(previous) = self.world.instances.report[index]
-            && self.scan_cache.keys[index] == self.scan_key(baseline)
+        if let Some(previous) = previous
+            && key == self.scan_key(baseline)
         {
             let end = now + self.scenario.agent.scan_duration;
             let mut report =
@@ -116,7 +208,7 @@ impl Sim<'_> {
             return report;
         }
         let started = timer.start();
-        let report = self.scan_report(instance, now, baseline, snapshot);
+        let report = self.scan_report_after(instance, previous.as_ref(), now, baseline, snapshot);
         timer.end(started);
         report
     }
@@ -171,7 +263,8 @@ mod tests {
             let baseline = sim.baseline_for(instance, &[]);
             let mut timer = EvaluationTimer::default();
             let previous = sim.world.instances.report[instance as usize];
-            let cached = sim.cohort_scan(instance, now, baseline, &snapshot, &mut timer);
+            let key = sim.scan_cache.keys[instance as usize];
+            let cached = sim.cohort_scan(instance, previous, key, now, baseline, &snapshot, &mut timer);
             if timer.evaluations == 0 {
                 reused += 1;
                 from_installs += usize::from(previous.is_some_and(|r| r.operation == Operation::Install));

@@ -512,7 +512,8 @@ impl<'s> Sim<'s> {
             let list = &task.lists[task.list];
             let instance = list[task.next];
             if self.prefetch {
-                super::prefetch::prefetch_targets(&self.world.instances, list, task.next);
+                let instances = &self.world.instances;
+                super::prefetch::prefetch_targets(&instances.installed, &instances.report, 0, list, task.next);
             }
             let task = &mut self.executions.all[id as usize].tasks[slot];
             task.next += 1;
