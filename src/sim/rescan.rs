@@ -121,12 +121,23 @@ impl Sim<'_> {
         self.scan_cache.record(instance, ScanKey { epoch, baseline: report.baseline, approvals });
     }
 
-    /// Scans `targets` (distinct, in order) now, as one association run: one snapshot for all
-    /// of them. Chunks of targets run in parallel, each storing its reports and scan keys in
+    /// Scans `targets` now, as one association run: one snapshot for all of them. Chunks of targets run in parallel, each storing its reports and scan keys in
     /// place and counting what they change in the group counters (the old report out, the
     /// new one in) on its own; the counts are added in chunk order.
     pub(super) fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
-        debug_assert!(targets.windows(2).all(|pair| pair[0] < pair[1]), "targets are distinct and in order");
+        // Every caller resolves targets in index order; the split below relies on it.
+        let sorted: Vec<u32>;
+        let targets = if targets.is_sorted_by(|a, b| a < b) {
+            targets
+        } else {
+            sorted = {
+                let mut copy = targets.to_vec();
+                copy.sort_unstable();
+                copy.dedup();
+                copy
+            };
+            &sorted
+        };
         let approvals = self.truth_cache.log_lengths();
         let snapshot = self.executions.take_snapshot(now, &self.world.baselines, approvals);
         // Out of `self` while the chunks write them and read the rest; put back below.
@@ -282,6 +293,21 @@ mod tests {
             reused >= 1_000 && from_installs >= 200 && with_failed >= 1 && evaluated >= 500,
             "{reused} reused ({from_installs} from Installs, {with_failed} with FAILED patches), {evaluated} evaluated"
         );
+    }
+
+    #[test]
+    fn a_cohort_given_out_of_order_is_the_cohort_in_order() {
+        let scenario = small_default();
+        let scanned = |targets: &[u32]| {
+            let mut sim = finished_run(&scenario);
+            let now = sim.end;
+            sim.scan_cohort(now, targets, &[]);
+            (sim.world.instances.report, sim.counters)
+        };
+        let in_order: Vec<u32> = (0..2_000).step_by(3).collect();
+        let mut shuffled: Vec<u32> = in_order.iter().rev().copied().collect();
+        shuffled.extend_from_slice(&in_order[..10]);
+        assert_eq!(scanned(&shuffled), scanned(&in_order));
     }
 
     #[test]
