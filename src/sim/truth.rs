@@ -210,12 +210,8 @@ impl Sim<'_> {
             self.bring_up_to_date(index, slot, epoch);
             let missing = u64::from(slot.missing) + u64::from(slot.pending);
             let group = self.world.instances.group[index];
-            if chunk.groups.last() != Some(&group) && !chunk.groups.contains(&group) {
+            if chunk.groups.last() != Some(&group) {
                 chunk.groups.push(group);
-                let baseline = self.world.groups[group as usize].baseline;
-                if !chunk.baselines.contains(&baseline) {
-                    chunk.baselines.push(baseline);
-                }
             }
             let sum = &mut chunk.sums[self.world.groups[group as usize].report_group as usize];
             if missing == 0 {
@@ -234,6 +230,12 @@ impl Sim<'_> {
                 sum.3 += 1;
             }
         }
+        // Groups come in runs; a chunk of groups of one instance each still costs one sort.
+        chunk.groups.sort_unstable();
+        chunk.groups.dedup();
+        chunk.baselines.extend(chunk.groups.iter().map(|&g| self.world.groups[g as usize].baseline));
+        chunk.baselines.sort_unstable();
+        chunk.baselines.dedup();
         chunk.approvals = self.truth_cache.approvals_of(&chunk.baselines);
         chunk.epoch = epoch;
         chunk.valid = true;
