@@ -149,7 +149,7 @@ impl Stream {
 
 /// One ChaCha block with 8 rounds (RFC 8439's block function with a 64-bit block counter in
 /// words 12 and 13 and a zero nonce): the state as four rows of four words, so that each
-/// step is one operation on a row (one SSE2 instruction or two on x86-64).
+/// step is one operation on a row (one to four SSE2 instructions on x86-64).
 fn chacha8_block(key: &[u32; 8], counter: u64) -> [u32; 16] {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE2 is part of the x86-64 architecture: every processor that runs this binary
