@@ -43,8 +43,7 @@ impl Sim<'_> {
         // Delivery Timed Out: not an error for MaxErrors. The cause is the network (an
         // outage, a partition, a link down) if it still separates the agent, else the
         // instance itself (a crashed agent, or down after a failed reboot).
-        let group = &self.scenario.groups[self.world.instances.group[instance as usize] as usize];
-        let network_down = !group.online(now) || !self.links.up(group.location, crate::network::SSM, now);
+        let network_down = !self.group_reachable(self.world.instances.group[instance as usize] as usize, now);
         let cause = if network_down { Cause::AgentUnreachable } else { Cause::AgentDown };
         let dispatched = self.inflight.get(instance).map(|i| i.dispatched);
         self.release_instance(now, instance, scheduler);

@@ -84,24 +84,26 @@ impl Inflight {
 
     /// Ends the instance's invocation, if any, dropping it in its entry (see [`Inflight::take`]).
     pub fn remove(&mut self, instance: u32) {
-        let slot = self.slot[instance as usize];
-        if slot != NONE {
-            self.slot[instance as usize] = NONE;
-            self.free.push(slot);
-            self.entries[slot as usize] = None;
+        if let Some(slot) = self.vacate(instance) {
+            self.entries[slot] = None;
         }
     }
 
     /// Takes the instance's invocation out of flight; its entry is reused by the next one
     /// put in flight, and no other entry moves.
     pub fn take(&mut self, instance: u32) -> Option<Invocation> {
-        let slot = self.slot[instance as usize];
+        let slot = self.vacate(instance)?;
+        self.entries[slot].take()
+    }
+
+    /// Detaches the instance from its entry, if it has one, and frees the entry; returns it.
+    fn vacate(&mut self, instance: u32) -> Option<usize> {
+        let slot = std::mem::replace(&mut self.slot[instance as usize], NONE);
         if slot == NONE {
             return None;
         }
-        self.slot[instance as usize] = NONE;
         self.free.push(slot);
-        self.entries[slot as usize].take()
+        Some(slot as usize)
     }
 }
 

@@ -514,21 +514,21 @@ impl<'s> Sim<'s> {
     /// Whether a command can reach the instance's agent at `t`: the group is not in an
     /// outage, its location's link to the SSM endpoint is up, and the agent itself is up.
     pub(crate) fn reachable(&self, instance: u32, t: SimTime) -> bool {
-        let group = &self.scenario.groups[self.world.instances.group[instance as usize] as usize];
-        group.online(t)
-            && self.links.up(group.location, crate::network::SSM, t)
+        self.group_reachable(self.world.instances.group[instance as usize] as usize, t)
             && self.unreachable_until[instance as usize] <= t
+    }
+
+    /// Whether the network lets commands reach a group's agents at `t`: no outage of the
+    /// group, and its location's link to the SSM endpoint up.
+    pub(crate) fn group_reachable(&self, group: usize, t: SimTime) -> bool {
+        let def = &self.scenario.groups[group];
+        def.online(t) && self.links.up(def.location, crate::network::SSM, t)
     }
 
     /// The instances of `targets` whose agents a command can reach at `t`, in order; the
     /// groups' outages and links are asked once per group.
     pub(crate) fn reachable_of(&self, mut targets: Vec<u32>, t: SimTime) -> Vec<u32> {
-        let group_up: Vec<bool> = self
-            .scenario
-            .groups
-            .iter()
-            .map(|group| group.online(t) && self.links.up(group.location, crate::network::SSM, t))
-            .collect();
+        let group_up: Vec<bool> = (0..self.scenario.groups.len()).map(|group| self.group_reachable(group, t)).collect();
         let instances = &self.world.instances;
         targets.retain(|&i| group_up[instances.group[i as usize] as usize] && self.unreachable_until[i as usize] <= t);
         targets

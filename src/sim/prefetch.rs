@@ -19,8 +19,9 @@ use crate::engine::{prefetch, prefetch_slice};
 use crate::fleet::Instances;
 
 /// Fleets from this many instances get the hints. Each instance holds about 500 bytes of
-/// state (peak RSS over instances at 1,000,000: 517 to 560 B), so from here the fleet is
-/// about 50 MiB, past the 32 MiB last-level cache of the machine we measure on. Below it
+/// state (peak RSS over instances at 1,000,000: 468 to 560 B over the measurements in
+/// results/baselines/), so from here the fleet is about 45 to 55 MiB, past the 32 MiB
+/// last-level cache of the machine we measure on. Below it
 /// the state stays in cache and the hints only cost instructions: on the default
 /// scenario's 20,000 instances, 12.9% more under callgrind.
 pub(super) const MIN_INSTANCES: usize = 100_000;

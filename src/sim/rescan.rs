@@ -67,7 +67,8 @@ pub struct ScanKey {
     approvals: u32,
 }
 
-/// Per instance, the key of its current report if a cohort scan produced it.
+/// Per instance, the key of its current report when the inputs it was evaluated under are
+/// known (a cohort scan's report, or an operation's applied with the state it leaves).
 pub struct ScanCache {
     epoch: u32,
     keys: Vec<ScanKey>,
@@ -121,9 +122,10 @@ impl Sim<'_> {
         self.scan_cache.record(instance, ScanKey { epoch, baseline: report.baseline, approvals });
     }
 
-    /// Scans `targets` now, as one association run: one snapshot for all of them. Chunks of targets run in parallel, each storing its reports and scan keys in
-    /// place and counting what they change in the group counters (the old report out, the
-    /// new one in) on its own; the counts are added in chunk order.
+    /// Scans `targets` now, as one association run: one snapshot for all of them. Chunks of
+    /// targets run in parallel, each storing its reports and scan keys in place and counting
+    /// what they change in the group counters (the old report out, the new one in) on its
+    /// own; the counts are added in chunk order.
     pub(super) fn scan_cohort(&mut self, now: SimTime, targets: &[u32], overrides: &[usize]) {
         // Every caller resolves targets in index order; the split below relies on it.
         let sorted: Vec<u32>;
@@ -138,8 +140,7 @@ impl Sim<'_> {
             };
             &sorted
         };
-        let approvals = self.truth_cache.log_lengths();
-        let snapshot = self.executions.take_snapshot(now, &self.world.baselines, approvals);
+        let snapshot = self.snapshot_now(now);
         // Out of `self` while the chunks write them and read the rest; put back below.
         let mut reports = std::mem::take(&mut self.world.instances.report);
         let mut keys = std::mem::take(&mut self.scan_cache.keys);

@@ -368,9 +368,14 @@ impl<'s> Sim<'s> {
         self.log_targets(id, task_number, &[instance], dispatched, now, cause);
     }
 
-    pub(super) fn start_execution(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
+    /// A snapshot of every baseline's approved set now, with the approval counts it holds.
+    pub(super) fn snapshot_now(&mut self, now: SimTime) -> crate::baseline::Snapshot {
         let approvals = self.truth_cache.log_lengths();
-        let snapshot = self.executions.take_snapshot(now, &self.world.baselines, approvals);
+        self.executions.take_snapshot(now, &self.world.baselines, approvals)
+    }
+
+    pub(super) fn start_execution(&mut self, now: SimTime, id: u32, scheduler: &mut Scheduler<Event>) {
+        let snapshot = self.snapshot_now(now);
         let execution = &mut self.executions.all[id as usize];
         execution.start = Some(now);
         execution.snapshot = Some(Arc::new(snapshot));
