@@ -54,6 +54,19 @@ pub const MAX_BANDWIDTH_MBPS: f64 = 1e9;
 /// Concurrent connections of one repository.
 pub const MAX_CONNECTIONS: u32 = 1_000_000;
 
+/// Instances in one chunk of a parallel pass over a cohort or the fleet (cohort scans and
+/// samples). Fixed, so that the split of work never depends on the number of threads.
+pub const COHORT_CHUNK: usize = 2_048;
+
+/// Bytes the run's memo of cohort-scan evaluations may hold (`sim/scan_memo.rs`): 16 MiB,
+/// tens of thousands of distinct patch states of catalogs of a few thousand patches. Past
+/// it, new states are evaluated and not kept, as if there were no memo.
+pub const SCAN_MEMO_BYTES: usize = 16 << 20;
+
+/// The same for the memo one cohort chunk fills during a pass before the run's takes its
+/// entries: 64 KiB, so the 489 chunks of a million-instance cohort hold at most 31 MiB.
+pub const CHUNK_MEMO_BYTES: usize = 64 << 10;
+
 /// Any duration in a scenario (100 years): sums of instants and durations then stay far
 /// from the ends of `i64` seconds and within the calendar of the time-zone database.
 pub const MAX_DURATION_DAYS: i64 = 36_600;

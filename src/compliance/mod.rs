@@ -10,7 +10,8 @@ mod report;
 mod words;
 
 pub use report::{
-    EvaluationInput, InstanceReport, Operation, PatchCounts, PatchState, RebootOption, evaluate, patch_state,
+    Evaluation, EvaluationInput, InstanceReport, Operation, PatchCounts, PatchState, RebootOption, evaluate,
+    patch_state,
 };
 
 use serde::Serialize;

@@ -120,6 +120,10 @@ pub struct EvaluationInput<'a> {
     pub released: Option<&'a BitSet>,
 }
 
+/// What an evaluation gives: the counts, the critical, security and other non-compliant
+/// counts, and the highest compliance level among non-compliant items.
+pub type Evaluation = (PatchCounts, [u32; 3], ComplianceLevel);
+
 /// Counts and severities of a report: the work every Scan does.
 ///
 /// A patch is reported only where it applies: a present patch that no longer applies (a
@@ -127,15 +131,12 @@ pub struct EvaluationInput<'a> {
 /// approved and nothing otherwise, never INSTALLED as well, so installing a cumulative
 /// update counts once in InstalledCount (patch-manager-compliance-states: NOT_APPLICABLE
 /// covers superseded updates).
-pub fn evaluate(input: &EvaluationInput<'_>) -> (PatchCounts, [u32; 3], ComplianceLevel) {
+pub fn evaluate(input: &EvaluationInput<'_>) -> Evaluation {
     evaluate_with(input, words::sums)
 }
 
 /// [`evaluate`] with the word pass given, so tests can run each code path.
-fn evaluate_with(
-    input: &EvaluationInput<'_>,
-    pass: fn(&words::Words<'_>, bool) -> words::Sums,
-) -> (PatchCounts, [u32; 3], ComplianceLevel) {
+fn evaluate_with(input: &EvaluationInput<'_>, pass: fn(&words::Words<'_>, bool) -> words::Sums) -> Evaluation {
     let baseline = input.baseline;
     let block = baseline.rejected_action == RejectedAction::Block;
     let approved = input.approved.words();

@@ -26,7 +26,8 @@ pub struct Perf {
     pub run_seconds: f64,
     pub events_per_second: f64,
     /// Rule evaluations: one per instance per Scan or Install evaluated (a cohort scan that
-    /// reuses an unchanged report, `sim/rescan.rs`, evaluates nothing).
+    /// reuses an unchanged report, `sim/rescan.rs`, or the evaluation of an instance in the
+    /// same state, `sim/scan_memo.rs`, evaluates nothing).
     pub evaluations: u64,
     pub evaluations_per_second: f64,
     pub evaluation_latency_ns: Latency,

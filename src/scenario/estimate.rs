@@ -611,6 +611,14 @@ fn memory(scenario: &Scenario, counts: &Counts, e: &Estimate) -> Vec<Driver> {
         executions * EXECUTION_BYTES + invocations_at_once * INVOCATION_BYTES,
     ));
     drivers.push(driver("location", "link failures", link_intervals(scenario) * LINK_INTERVAL_BYTES));
+    if let Some(first) =
+        scenario.associations.iter().position(|a| a.rate_control.is_none() && a.operation == Operation::Scan)
+    {
+        // The memo of cohort-scan evaluations at its budget, and each chunk's during a pass.
+        let chunks = (e.instances_peak as f64 / limits::COHORT_CHUNK as f64).ceil();
+        let bytes = limits::SCAN_MEMO_BYTES as f64 + chunks * limits::CHUNK_MEMO_BYTES as f64;
+        drivers.push(driver(format!("association[{first}]"), "the memo of cohort-scan evaluations", bytes));
+    }
     let launches: f64 = counts.launches.iter().map(|d| d.amount).sum();
     for (index, image) in scenario.images.iter().enumerate() {
         let versions = image_versions(scenario, image);

@@ -29,7 +29,7 @@
 use super::{Sim, check_thresholds};
 use crate::baseline::Snapshot;
 use crate::bitset::{BitSet, bits_of, for_each_and_and_not};
-use crate::compliance::{EvaluationInput, InstanceReport, Operation, RebootOption, evaluate};
+use crate::compliance::{Evaluation, EvaluationInput, InstanceReport, Operation, RebootOption, evaluate};
 use crate::rng::{Purpose, Stream};
 use crate::time::{SimDuration, SimTime};
 use crate::window::status::Cause;
@@ -114,13 +114,30 @@ impl Sim<'_> {
         baseline: u16,
         snapshot: &Snapshot,
     ) -> InstanceReport {
+        let evaluation = self.scan_evaluation(instance, baseline, snapshot);
+        self.scan_report_with(evaluation, previous, now, baseline, snapshot)
+    }
+
+    /// The evaluation a Scan of `instance` against `baseline` in `snapshot` does.
+    pub(crate) fn scan_evaluation(&self, instance: u32, baseline: u16, snapshot: &Snapshot) -> Evaluation {
         let instances = &self.world.instances;
         let index = instance as usize;
-        self.report_for(
-            instance,
-            &instances.installed[index],
-            &[],
-            &instances.pending_reboot[index],
+        let pending_reboot = &instances.pending_reboot[index];
+        evaluate(&self.evaluation_input(instance, &instances.installed[index], &[], pending_reboot, baseline, snapshot))
+    }
+
+    /// The report of a Scan started at `now` whose evaluation is `evaluation`, for an
+    /// instance whose current report is `previous`.
+    pub(crate) fn scan_report_with(
+        &self,
+        evaluation: Evaluation,
+        previous: Option<&InstanceReport>,
+        now: SimTime,
+        baseline: u16,
+        snapshot: &Snapshot,
+    ) -> InstanceReport {
+        self.report_of(
+            evaluation,
             Operation::Scan,
             previous.map_or(RebootOption::RebootIfNeeded, |r| r.reboot_option),
             now,
@@ -131,13 +148,11 @@ impl Sim<'_> {
         )
     }
 
+    /// A report with its evaluation, operation, instants and snapshot.
     #[allow(clippy::too_many_arguments)]
-    fn report_for(
+    fn report_of(
         &self,
-        instance: u32,
-        installed: &BitSet,
-        failed: &[u32],
-        pending_reboot: &[u32],
+        (counts, [critical, security, other], severity): Evaluation,
         operation: Operation,
         reboot_option: RebootOption,
         start: SimTime,
@@ -146,9 +161,6 @@ impl Sim<'_> {
         baseline: u16,
         snapshot: &Snapshot,
     ) -> InstanceReport {
-        let input = self.evaluation_input(instance, installed, failed, pending_reboot, baseline, snapshot);
-        let compiled = input.baseline;
-        let (counts, [critical, security, other], severity) = evaluate(&input);
         InstanceReport {
             operation,
             reboot_option,
@@ -162,7 +174,7 @@ impl Sim<'_> {
             other_non_compliant: other,
             overall_severity: severity,
             last_no_reboot_install,
-            available_security_non_compliant: compiled.available_security_non_compliant,
+            available_security_non_compliant: self.world.baselines[baseline as usize].available_security_non_compliant,
         }
     }
 
@@ -350,11 +362,10 @@ impl Sim<'_> {
         let previous_no_reboot = world.instances.report[index].and_then(|r| r.last_no_reboot_install);
         let last_no_reboot =
             if reboot_option == RebootOption::NoReboot && !newly.is_empty() { Some(now) } else { previous_no_reboot };
-        let report = self.report_for(
-            instance,
-            &after,
-            &failed,
-            &pending_after,
+        let evaluation =
+            evaluate(&self.evaluation_input(instance, &after, &failed, &pending_after, group.baseline, snapshot));
+        let report = self.report_of(
+            evaluation,
             Operation::Install,
             reboot_option,
             now,

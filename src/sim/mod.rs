@@ -13,6 +13,7 @@ mod inflight;
 mod prefetch;
 mod records;
 mod rescan;
+mod scan_memo;
 mod spread;
 mod truth;
 mod windows;
@@ -171,6 +172,8 @@ pub struct Sim<'s> {
     pub truth_cache: TruthCache,
     /// Under which inputs each instance's report was scanned (see [`ScanCache`]).
     pub scan_cache: ScanCache,
+    /// Evaluations that cohort scans share across instances of one patch state.
+    scan_memo: scan_memo::ScanMemo,
     /// Buffers an Install's planning reuses.
     pub plan_scratch: agent::PlanScratch,
     /// The fleet is large enough for prefetch hints to pay (see `prefetch.rs`).
@@ -179,9 +182,7 @@ pub struct Sim<'s> {
     pub download_log: Option<DownloadLog>,
 }
 
-/// Chunk size of parallel cohort evaluation. Fixed, so that the split of work never depends
-/// on the number of threads.
-const COHORT_CHUNK: usize = 2_048;
+use crate::limits::COHORT_CHUNK;
 
 pub fn exposure_histogram() -> Histogram<u64> {
     // One second to twenty years, three significant figures.
@@ -259,6 +260,7 @@ impl<'s> Sim<'s> {
             metrics: CoreMetrics::default(),
             truth_cache: TruthCache::new(instances, world.baselines.len()),
             scan_cache: ScanCache::new(instances),
+            scan_memo: scan_memo::ScanMemo::default(),
             plan_scratch: agent::PlanScratch::new(world.catalogs.iter().map(|c| c.len())),
             prefetch: instances >= prefetch::MIN_INSTANCES,
             download_log: None,

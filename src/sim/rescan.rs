@@ -23,9 +23,11 @@
 
 use rayon::prelude::*;
 
+use super::scan_memo::{Lookup, MemoTable, ScanMemo};
 use super::{COHORT_CHUNK, Sim, prefetch};
 use crate::baseline::Snapshot;
-use crate::compliance::{GroupCounters, InstanceReport, Operation};
+use crate::compliance::{Evaluation, GroupCounters, InstanceReport, Operation};
+use crate::limits::CHUNK_MEMO_BYTES;
 use crate::metrics::EvaluationTimer;
 use crate::time::SimTime;
 
@@ -36,6 +38,16 @@ struct CohortChunk<'a> {
     base: usize,
     reports: &'a mut [Option<InstanceReport>],
     keys: &'a mut [ScanKey],
+}
+
+/// What a chunk's scans give back: the evaluations counted and timed, the change to each
+/// group's counters, and the states it evaluated.
+type ChunkScanned = (EvaluationTimer, Vec<GroupCounters>, ScanMemo);
+
+/// The run's memo, read by every chunk, and the chunk's own.
+pub(super) struct Memos<'a> {
+    shared: &'a ScanMemo,
+    own: ScanMemo,
 }
 
 /// Splits the reports and keys of a cohort's `targets` (distinct, in order) into the ranges
@@ -58,13 +70,13 @@ fn split_by_chunk<'a>(
 }
 
 /// The inputs a cohort scan's report was computed under.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ScanKey {
     /// 0: no report of a cohort scan to reuse.
-    epoch: u32,
-    baseline: u16,
+    pub(super) epoch: u32,
+    pub(super) baseline: u16,
     /// Patches the baseline approved during the run when the report was computed.
-    approvals: u32,
+    pub(super) approvals: u32,
 }
 
 /// Per instance, the key of its current report when the inputs it was evaluated under are
@@ -141,38 +153,45 @@ impl Sim<'_> {
             &sorted
         };
         let snapshot = self.snapshot_now(now);
+        let mut memo = std::mem::take(&mut self.scan_memo);
+        memo.retain_current(|baseline| self.scan_key(baseline));
         // Out of `self` while the chunks write them and read the rest; put back below.
         let mut reports = std::mem::take(&mut self.world.instances.report);
         let mut keys = std::mem::take(&mut self.scan_cache.keys);
         let chunks = split_by_chunk(targets, &mut reports, &mut keys);
         let sim: &Sim = self;
-        let scan = |chunk: CohortChunk<'_>| sim.scan_chunk(chunk, now, overrides, &snapshot);
+        let shared = &memo;
+        let scan = |chunk: CohortChunk<'_>| sim.scan_chunk(chunk, now, overrides, &snapshot, shared);
         // One chunk runs here: no thread hand-off for the scans of a launch or two.
-        let results: Vec<(EvaluationTimer, Vec<GroupCounters>)> = if chunks.len() <= 1 {
+        let results: Vec<ChunkScanned> = if chunks.len() <= 1 {
             chunks.into_iter().map(scan).collect()
         } else {
             chunks.into_par_iter().map(scan).collect()
         };
         self.world.instances.report = reports;
         self.scan_cache.keys = keys;
-        for (timer, delta) in &results {
-            self.metrics.absorb(timer);
-            for (counters, change) in self.counters.iter_mut().zip(delta) {
+        for (timer, delta, evaluated) in results {
+            self.metrics.absorb(&timer);
+            for (counters, change) in self.counters.iter_mut().zip(&delta) {
                 counters.absorb(change);
             }
+            memo.absorb(evaluated);
         }
+        self.scan_memo = memo;
     }
 
-    /// Scans one chunk of a cohort: its reports and keys, and what they changed in the
-    /// group counters.
+    /// Scans one chunk of a cohort: its reports and keys, what they changed in the group
+    /// counters, and the states it evaluated that `shared` does not hold.
     fn scan_chunk(
         &self,
         chunk: CohortChunk<'_>,
         now: SimTime,
         overrides: &[usize],
         snapshot: &Snapshot,
-    ) -> (EvaluationTimer, Vec<GroupCounters>) {
+        shared: &ScanMemo,
+    ) -> ChunkScanned {
         let mut timer = EvaluationTimer::default();
+        let mut memo = Memos { shared, own: ScanMemo::with_budget(CHUNK_MEMO_BYTES) };
         let mut delta = vec![GroupCounters::default(); self.counters.len()];
         let CohortChunk { targets, base, reports, keys } = chunk;
         for (position, &instance) in targets.iter().enumerate() {
@@ -181,7 +200,8 @@ impl Sim<'_> {
             }
             let at = instance as usize - base;
             let baseline = self.baseline_for(instance, overrides);
-            let report = self.cohort_scan(instance, reports[at], keys[at], now, baseline, snapshot, &mut timer);
+            let report =
+                self.cohort_scan(instance, reports[at], keys[at], now, baseline, snapshot, &mut memo, &mut timer);
             let group = self.world.instances.group[instance as usize] as usize;
             let counters = &mut delta[self.world.groups[group].report_group as usize];
             counters.apply(reports[at].as_ref(), -1);
@@ -189,13 +209,13 @@ impl Sim<'_> {
             reports[at] = Some(report);
             keys[at] = self.scan_key(baseline);
         }
-        (timer, delta)
+        (timer, delta, memo.own)
     }
 
     /// The report of a cohort scan started at `now` of an instance whose current report and
     /// scan key are `previous` and `key`: that report, as a Scan with new instants and
-    /// snapshot, where its key is the one a scan now would have; else an evaluation (counted
-    /// and timed by `timer`).
+    /// snapshot, where its key is the one a scan now would have; else the evaluation of its
+    /// state that `memo` holds, or a new one (counted and timed by `timer`, kept in `memo`).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn cohort_scan(
         &self,
@@ -205,10 +225,12 @@ impl Sim<'_> {
         now: SimTime,
         baseline: u16,
         snapshot: &Snapshot,
+        memo: &mut Memos<'_>,
         timer: &mut EvaluationTimer,
     ) -> InstanceReport {
+        let current = self.scan_key(baseline);
         if let Some(previous) = previous
-            && key == self.scan_key(baseline)
+            && key == current
         {
             let end = now + self.scenario.agent.scan_duration;
             let mut report =
@@ -219,10 +241,35 @@ impl Sim<'_> {
             report.counts.failed = 0;
             return report;
         }
-        let started = timer.start();
-        let report = self.scan_report_after(instance, previous.as_ref(), now, baseline, snapshot);
-        timer.end(started);
-        report
+        let evaluate = |timer: &mut EvaluationTimer| -> Evaluation {
+            let started = timer.start();
+            let evaluation = self.scan_evaluation(instance, baseline, snapshot);
+            timer.end(started);
+            evaluation
+        };
+        let evaluation = match self.memo_table(instance, baseline) {
+            Some(table) => {
+                let lookup = Lookup::new(table, current, self.world.instances.installed[instance as usize].words());
+                memo.shared.get(&lookup).or_else(|| memo.own.get(&lookup)).unwrap_or_else(|| {
+                    let evaluation = evaluate(timer);
+                    memo.own.insert(&lookup, evaluation);
+                    evaluation
+                })
+            }
+            None => evaluate(timer),
+        };
+        self.scan_report_with(evaluation, previous.as_ref(), now, baseline, snapshot)
+    }
+
+    /// The memo table of a Scan of `instance` against `baseline`; none when the instance
+    /// has patches pending a reboot, which enter its evaluation besides the installed ones.
+    fn memo_table(&self, instance: u32, baseline: u16) -> Option<MemoTable> {
+        let index = instance as usize;
+        if !self.world.instances.pending_reboot[index].is_empty() {
+            return None;
+        }
+        let group = &self.world.groups[self.world.instances.group[index] as usize];
+        Some(MemoTable { baseline, profile: group.profile as u32, mix: self.world.instances.mix[index] })
     }
 }
 
@@ -270,17 +317,21 @@ mod tests {
             }
         }
         let snapshot = crate::baseline::Snapshot::take(u32::MAX, &sim.world.baselines);
-        let (mut reused, mut from_installs, mut with_failed, mut evaluated) = (0, 0, 0, 0);
+        let shared = ScanMemo::default();
+        let mut memo = Memos { shared: &shared, own: ScanMemo::default() };
+        let (mut reused, mut from_installs, mut with_failed, mut memoized, mut evaluated) = (0, 0, 0, 0, 0);
         for instance in 0..sim.world.instances.len() as u32 {
             let baseline = sim.baseline_for(instance, &[]);
             let mut timer = EvaluationTimer::default();
             let previous = sim.world.instances.report[instance as usize];
             let key = sim.scan_cache.keys[instance as usize];
-            let cached = sim.cohort_scan(instance, previous, key, now, baseline, &snapshot, &mut timer);
-            if timer.evaluations == 0 {
+            let cached = sim.cohort_scan(instance, previous, key, now, baseline, &snapshot, &mut memo, &mut timer);
+            if key == sim.scan_key(baseline) && previous.is_some() {
                 reused += 1;
                 from_installs += usize::from(previous.is_some_and(|r| r.operation == Operation::Install));
                 with_failed += usize::from(previous.is_some_and(|r| r.counts.failed > 0));
+            } else if timer.evaluations == 0 {
+                memoized += 1;
             } else {
                 evaluated += 1;
             }
@@ -288,11 +339,13 @@ mod tests {
         }
         // With seed 1: of the 2,000 instances, the reports of 1,150 under baselines that
         // approved nothing since are reused (400 of them left by an Install, 3 with FAILED
-        // patches, which the reused Scan report counts as MISSING), and the 850 whose
-        // baselines approved patches above are evaluated. The comparison above tested each.
+        // patches, which the reused Scan report counts as MISSING). Of the 850 whose
+        // baselines approved patches above, 96 are evaluated and 754 share the evaluation of
+        // an instance before them in the same state, from the memo. The comparison above tested each.
         assert!(
-            reused >= 1_000 && from_installs >= 200 && with_failed >= 1 && evaluated >= 500,
-            "{reused} reused ({from_installs} from Installs, {with_failed} with FAILED patches), {evaluated} evaluated"
+            reused >= 1_000 && from_installs >= 200 && with_failed >= 1 && memoized >= 600 && evaluated >= 50,
+            "{reused} reused ({from_installs} from Installs, {with_failed} with FAILED patches), \
+             {memoized} from the memo, {evaluated} evaluated"
         );
     }
 
