@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::summary::summarize;
 use crate::compliance::METRICS;
-use crate::fleet::{NO_PATCH_GROUP, instance_id};
+use crate::fleet::instance_id;
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 
@@ -37,7 +37,7 @@ pub fn write_files(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::R
     write_asgs(dir, result)?;
     write_patches(dir, scenario, result)?;
     write_exposure(dir, result)?;
-    write_instance_states(dir, scenario, result)?;
+    super::states::write_instance_states(dir, scenario, result)?;
     write_instance_patches(dir, result)?;
     super::table::write_perf(dir, scenario, result)?;
     Ok(())
@@ -251,137 +251,6 @@ fn write_exposure(dir: &Path, result: &RunResult) -> io::Result<()> {
         }
     }
     writer.flush()
-}
-
-/// One line of `instance_patch_states.jsonl`, with DescribeInstancePatchStates' names.
-/// Optional strings that would be empty are left out, as botocore's model gives them a
-/// minimum length of 1 (`OwnerInformation`, which Patch Manager never fills). `PatchGroup`
-/// is required: an instance without one gets `""`, as AWS's own CLI and user-guide examples
-/// show, although the model asks for one character at least.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct InstancePatchState<'a> {
-    instance_id: String,
-    patch_group: &'a str,
-    baseline_id: &'a str,
-    /// The snapshot of the operation that produced the report.
-    snapshot_id: &'a str,
-    installed_count: u32,
-    installed_other_count: u32,
-    installed_pending_reboot_count: u32,
-    installed_rejected_count: u32,
-    missing_count: u32,
-    failed_count: u32,
-    unreported_not_applicable_count: u32,
-    not_applicable_count: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    available_security_update_count: Option<u32>,
-    operation_start_time: &'a str,
-    operation_end_time: &'a str,
-    operation: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_no_reboot_install_operation_time: Option<String>,
-    reboot_option: &'a str,
-    critical_non_compliant_count: u32,
-    security_non_compliant_count: u32,
-    other_non_compliant_count: u32,
-}
-
-/// Instances formatted per task of `instance_patch_states.jsonl`, and tasks per batch: a
-/// batch's lines (about 600 bytes each) are held in memory until they are written in order.
-const STATES_CHUNK: usize = 2_048;
-const STATES_BATCH: usize = 8;
-
-/// The last text made from a value: neighbouring reports mostly share their snapshot and
-/// instants (a cohort scan gives all its targets the same ones), so each is formatted once
-/// per run of equal values.
-struct Last<K, F> {
-    key: Option<K>,
-    text: String,
-    format: F,
-}
-
-impl<K: PartialEq + Copy, F: Fn(K) -> String> Last<K, F> {
-    fn new(format: F) -> Self {
-        Last { key: None, text: String::new(), format }
-    }
-
-    fn of(&mut self, key: K) -> &str {
-        if self.key != Some(key) {
-            self.text = (self.format)(key);
-            self.key = Some(key);
-        }
-        &self.text
-    }
-}
-
-fn write_instance_states(dir: &Path, scenario: &Scenario, result: &RunResult) -> io::Result<()> {
-    use rayon::prelude::*;
-    let baseline_ids: Vec<String> = scenario.baselines.iter().map(|b| baseline_id(&b.name)).collect();
-    let mut out = BufWriter::new(File::create(dir.join("instance_patch_states.jsonl"))?);
-    let instances = result.world.instances.report.len();
-    let starts: Vec<usize> = (0..instances).step_by(STATES_CHUNK).collect();
-    for batch in starts.chunks(STATES_BATCH) {
-        let texts: Vec<Vec<u8>> = batch
-            .par_iter()
-            .map(|&first| instance_state_lines(result, &baseline_ids, first..instances.min(first + STATES_CHUNK)))
-            .collect::<io::Result<_>>()?;
-        for text in texts {
-            out.write_all(&text)?;
-        }
-    }
-    out.flush()
-}
-
-/// The lines of `instance_patch_states.jsonl` for a range of instances.
-fn instance_state_lines(
-    result: &RunResult,
-    baseline_ids: &[String],
-    range: std::ops::Range<usize>,
-) -> io::Result<Vec<u8>> {
-    let world = &result.world;
-    let mut text = Vec::with_capacity(range.len() * 640);
-    let mut snapshot = Last::new(|id| crate::baseline::Snapshot::guid(id, result.seed));
-    let mut start = Last::new(|t: crate::time::SimTime| t.to_rfc3339());
-    let mut end = Last::new(|t: crate::time::SimTime| t.to_rfc3339());
-    for instance in range {
-        // Like DescribeInstancePatchStates, instances that never reported are absent, and
-        // so are terminated ones.
-        let Some(report) = &world.instances.report[instance] else { continue };
-        if !world.instances.running[instance] {
-            continue;
-        }
-        let group = &world.groups[world.instances.group[instance] as usize];
-        let patch_group = world.report_groups[group.report_group as usize].as_str();
-        let c = &report.counts;
-        let line = InstancePatchState {
-            instance_id: instance_id(instance as u32),
-            patch_group: if patch_group == NO_PATCH_GROUP { "" } else { patch_group },
-            baseline_id: &baseline_ids[report.baseline as usize],
-            snapshot_id: snapshot.of(report.snapshot),
-            installed_count: c.installed,
-            installed_other_count: c.installed_other,
-            installed_pending_reboot_count: c.installed_pending_reboot,
-            installed_rejected_count: c.installed_rejected,
-            missing_count: c.missing,
-            failed_count: c.failed,
-            unreported_not_applicable_count: 0,
-            not_applicable_count: c.not_applicable,
-            available_security_update_count: (world.catalogs[group.catalog].os == crate::catalog::Os::Windows)
-                .then_some(c.available_security_update),
-            operation_start_time: start.of(report.start),
-            operation_end_time: end.of(report.end),
-            operation: report.operation.as_str(),
-            last_no_reboot_install_operation_time: report.last_no_reboot_install.map(|t| t.to_rfc3339()),
-            reboot_option: report.reboot_option.as_str(),
-            critical_non_compliant_count: report.critical_non_compliant,
-            security_non_compliant_count: report.security_non_compliant,
-            other_non_compliant_count: report.other_non_compliant,
-        };
-        serde_json::to_writer(&mut text, &line)?;
-        text.push(b'\n');
-    }
-    Ok(text)
 }
 
 /// One patch of one instance, with DescribeInstancePatches' names (PatchComplianceData).

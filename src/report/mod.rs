@@ -16,6 +16,7 @@ mod files;
 mod html;
 pub mod metrics;
 mod sparkline;
+mod states;
 mod summary;
 mod table;
 pub mod thresholds;
