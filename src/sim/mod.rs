@@ -702,10 +702,11 @@ impl<'s> Sim<'s> {
         }
     }
 
-    /// The baseline an instance is evaluated against: the operation's own baseline for its
-    /// operating system if it carries one (a patch policy), else its patch group's.
-    pub(crate) fn baseline_for(&self, instance: u32, overrides: &[usize]) -> u16 {
-        let group = &self.world.groups[self.world.instances.group[instance as usize] as usize];
+    /// The baseline the instances of `group` are evaluated against: the operation's own
+    /// baseline for their operating system if it carries one (a patch policy), else their
+    /// patch group's.
+    pub(crate) fn group_baseline(&self, group: u16, overrides: &[usize]) -> u16 {
+        let group = &self.world.groups[group as usize];
         let os = self.world.catalogs[group.catalog].os;
         overrides.iter().find(|&&b| self.scenario.baselines[b].os == os).map_or(group.baseline, |&b| b as u16)
     }

@@ -154,7 +154,9 @@ impl Sim<'_> {
         };
         let snapshot = self.snapshot_now(now);
         let mut memo = std::mem::take(&mut self.scan_memo);
-        memo.retain_current(|baseline| self.scan_key(baseline));
+        memo.retain_current((self.scan_cache.epoch, self.truth_cache.total_approvals()), |baseline| {
+            self.scan_key(baseline)
+        });
         // Out of `self` while the chunks write them and read the rest; put back below.
         let mut reports = std::mem::take(&mut self.world.instances.report);
         let mut keys = std::mem::take(&mut self.scan_cache.keys);
@@ -194,28 +196,40 @@ impl Sim<'_> {
         let mut memo = Memos { shared, own: ScanMemo::with_budget(CHUNK_MEMO_BYTES) };
         let mut delta = vec![GroupCounters::default(); self.counters.len()];
         let CohortChunk { targets, base, reports, keys } = chunk;
+        // Targets come in runs of one group: its scan key and reporting group are looked up
+        // once per run.
+        let mut run: Option<(u16, ScanKey, usize)> = None;
         for (position, &instance) in targets.iter().enumerate() {
             if self.prefetch {
                 prefetch::prefetch_targets(&self.world.instances.installed, reports, base, targets, position);
             }
             let at = instance as usize - base;
-            let baseline = self.baseline_for(instance, overrides);
+            let group = self.world.instances.group[instance as usize];
+            let (current, report_group) = match run {
+                Some((of, current, report_group)) if of == group => (current, report_group),
+                _ => {
+                    let current = self.scan_key(self.group_baseline(group, overrides));
+                    let report_group = self.world.groups[group as usize].report_group as usize;
+                    run = Some((group, current, report_group));
+                    (current, report_group)
+                }
+            };
             let report =
-                self.cohort_scan(instance, reports[at], keys[at], now, baseline, snapshot, &mut memo, &mut timer);
-            let group = self.world.instances.group[instance as usize] as usize;
-            let counters = &mut delta[self.world.groups[group].report_group as usize];
+                self.cohort_scan(instance, reports[at], keys[at], now, current, snapshot, &mut memo, &mut timer);
+            let counters = &mut delta[report_group];
             counters.apply(reports[at].as_ref(), -1);
             counters.apply(Some(&report), 1);
             reports[at] = Some(report);
-            keys[at] = self.scan_key(baseline);
+            keys[at] = current;
         }
         (timer, delta, memo.own)
     }
 
     /// The report of a cohort scan started at `now` of an instance whose current report and
-    /// scan key are `previous` and `key`: that report, as a Scan with new instants and
-    /// snapshot, where its key is the one a scan now would have; else the evaluation of its
-    /// state that `memo` holds, or a new one (counted and timed by `timer`, kept in `memo`).
+    /// scan key are `previous` and `key`, against the baseline of `current`, the key a scan
+    /// now has: the previous report, as a Scan with new instants and snapshot, where `key` is
+    /// `current`; else the evaluation of its state that `memo` holds, or a new one (counted
+    /// and timed by `timer`, kept in `memo`).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn cohort_scan(
         &self,
@@ -223,12 +237,12 @@ impl Sim<'_> {
         previous: Option<InstanceReport>,
         key: ScanKey,
         now: SimTime,
-        baseline: u16,
+        current: ScanKey,
         snapshot: &Snapshot,
         memo: &mut Memos<'_>,
         timer: &mut EvaluationTimer,
     ) -> InstanceReport {
-        let current = self.scan_key(baseline);
+        let baseline = current.baseline;
         if let Some(previous) = previous
             && key == current
         {
@@ -321,12 +335,13 @@ mod tests {
         let mut memo = Memos { shared: &shared, own: ScanMemo::default() };
         let (mut reused, mut from_installs, mut with_failed, mut memoized, mut evaluated) = (0, 0, 0, 0, 0);
         for instance in 0..sim.world.instances.len() as u32 {
-            let baseline = sim.baseline_for(instance, &[]);
+            let baseline = sim.group_baseline(sim.world.instances.group[instance as usize], &[]);
             let mut timer = EvaluationTimer::default();
             let previous = sim.world.instances.report[instance as usize];
             let key = sim.scan_cache.keys[instance as usize];
-            let cached = sim.cohort_scan(instance, previous, key, now, baseline, &snapshot, &mut memo, &mut timer);
-            if key == sim.scan_key(baseline) && previous.is_some() {
+            let current = sim.scan_key(baseline);
+            let cached = sim.cohort_scan(instance, previous, key, now, current, &snapshot, &mut memo, &mut timer);
+            if key == current && previous.is_some() {
                 reused += 1;
                 from_installs += usize::from(previous.is_some_and(|r| r.operation == Operation::Install));
                 with_failed += usize::from(previous.is_some_and(|r| r.counts.failed > 0));

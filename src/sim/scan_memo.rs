@@ -88,6 +88,8 @@ pub struct ScanMemo {
     /// Bytes held (`entry_bytes` of each entry), at most `budget`.
     bytes: usize,
     budget: usize,
+    /// The stamp of the last `retain_current`.
+    stamp: Option<(u32, u64)>,
 }
 
 impl Default for ScanMemo {
@@ -100,7 +102,7 @@ impl Default for ScanMemo {
 impl ScanMemo {
     /// An empty memo that holds at most `budget` bytes of entries.
     pub fn with_budget(budget: usize) -> ScanMemo {
-        ScanMemo { entries: HashTable::new(), bytes: 0, budget }
+        ScanMemo { entries: HashTable::new(), bytes: 0, budget, stamp: None }
     }
 
     /// The evaluation held for the state of `lookup`, if any.
@@ -130,7 +132,13 @@ impl ScanMemo {
     }
 
     /// Drops the entries whose key is not `current(baseline)`: their approved sets are gone.
-    pub fn retain_current(&mut self, current: impl Fn(u16) -> ScanKey) {
+    /// `stamp` is the epoch and the approvals of every baseline in the run so far: while it
+    /// stays the same no key changed (approvals only grow), and nothing is looked at.
+    pub fn retain_current(&mut self, stamp: (u32, u64), current: impl Fn(u16) -> ScanKey) {
+        if self.stamp == Some(stamp) {
+            return;
+        }
+        self.stamp = Some(stamp);
         let bytes = &mut self.bytes;
         self.entries.retain(|entry| {
             let keep = entry.key == current(entry.table.baseline);
@@ -203,8 +211,13 @@ mod tests {
         insert(&mut memo, other, key(3), &[1, 2, 3], evaluation(1));
         insert(&mut memo, TABLE, key(4), &[7], evaluation(0));
         assert_eq!(memo.bytes(), 3 * ENTRY_BYTES + 6 * 8);
-        memo.retain_current(|baseline| if baseline == 0 { key(4) } else { key(5) });
+        let current = |baseline| if baseline == 0 { key(4) } else { key(5) };
+        memo.retain_current((1, 9), current);
         assert_eq!(memo.bytes(), ENTRY_BYTES + 8);
+        insert(&mut memo, TABLE, key(3), &[1, 2], evaluation(1));
+        memo.retain_current((1, 9), current);
+        assert_eq!(get(&memo, TABLE, key(3), &[1, 2]), Some(evaluation(1)), "the same stamp looks at nothing");
+        memo.retain_current((1, 10), current);
         assert_eq!(get(&memo, TABLE, key(3), &[1, 2]), None);
         assert_eq!(get(&memo, other, key(3), &[1, 2, 3]), None);
         assert_eq!(get(&memo, TABLE, key(4), &[7]), Some(evaluation(0)));

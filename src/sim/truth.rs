@@ -91,6 +91,11 @@ impl TruthCache {
         self.approvals[baseline as usize].len() as u32
     }
 
+    /// Patches every baseline approved during the run so far, together.
+    pub fn total_approvals(&self) -> u64 {
+        self.approvals.iter().map(|log| log.len() as u64).sum()
+    }
+
     /// Per baseline, the patches it approved during the run so far.
     pub fn log_lengths(&self) -> Vec<u32> {
         self.approvals.iter().map(|log| log.len() as u32).collect()
