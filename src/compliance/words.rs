@@ -181,25 +181,16 @@ mod avx512 {
                     .unwrap_or(top_level);
             }
         }
-        let [
-            missing,
-            installed,
-            installed_other,
-            installed_rejected,
-            not_applicable,
-            critical_nc,
-            security_nc,
-            flagged_nc,
-        ] = totals(acc);
+        let total = totals(acc);
         Sums {
-            missing,
-            installed,
-            installed_other,
-            installed_rejected,
-            not_applicable,
-            critical_nc,
-            security_nc,
-            flagged_nc,
+            missing: total[0],
+            installed: total[1],
+            installed_other: total[2],
+            installed_rejected: total[3],
+            not_applicable: total[4],
+            critical_nc: total[5],
+            security_nc: total[6],
+            flagged_nc: total[7],
             top_level,
         }
     }
