@@ -112,7 +112,7 @@ fn raise_level(top: usize, missing: u64, words: &Words<'_>, w: usize) -> usize {
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::{LEVELS, Sums, Words};
+    use super::{BitSet, LEVELS, Sums, Words};
 
     /// The words of `slice` from `w` (`w < slice.len()`) whose bit is set in `lanes`; the
     /// others read as zero.
@@ -143,23 +143,25 @@ mod avx512 {
     fn pass<const BLOCK: bool>(words: &Words<'_>) -> Sums {
         let n = words.approved.len();
         // What keeps every load below inside its slice (the portable pass's `[..n]` panics
-        // on the same condition).
-        let by_level: [&[u64]; LEVELS.len()] = std::array::from_fn(|level| words.by_level[level].words());
-        let others = [words.applicable, words.installed, words.critical, words.security, words.rejected];
-        assert!(others.iter().chain(&by_level).all(|slice| slice.len() >= n), "bitsets of one catalog");
+        // on the same condition); the levels' words are checked where they are read.
+        let (applicable, installed, critical) = (words.applicable, words.installed, words.critical);
+        let (security, rejected) = (words.security, words.rejected);
+        assert!(
+            [applicable, installed, critical, security, rejected].iter().all(|s| s.len() >= n),
+            "bitsets of one catalog"
+        );
         let zero = _mm512_setzero_si512();
         let mut acc = [zero; 8];
         let mut top_level = 0;
         for w in (0..n).step_by(8) {
             let lanes: __mmask8 = if n - w >= 8 { 0xff } else { (1u8 << (n - w)) - 1 };
-            let at = |slice: &[u64]| load(slice, w, lanes);
-            let (a, ap) = (at(words.approved), at(words.applicable));
-            let ins = _mm512_and_si512(at(words.installed), ap);
+            let (a, ap) = (load(words.approved, w, lanes), load(applicable, w, lanes));
+            let ins = _mm512_and_si512(load(installed, w, lanes), ap);
             // andnot(x, y) is !x & y.
             let missing = _mm512_andnot_si512(ins, _mm512_and_si512(a, ap));
-            let rejected_present = if BLOCK { _mm512_and_si512(ins, at(words.rejected)) } else { zero };
+            let rejected_present = if BLOCK { _mm512_and_si512(ins, load(rejected, w, lanes)) } else { zero };
             let non_compliant = _mm512_or_si512(missing, rejected_present);
-            let (critical, security) = (at(words.critical), at(words.security));
+            let (critical, security) = (load(critical, w, lanes), load(security, w, lanes));
             let parts = [
                 missing,
                 _mm512_and_si512(ins, a),
@@ -175,10 +177,7 @@ mod avx512 {
             }
             // Level 0 (UNSPECIFIED) never raises the severity.
             if top_level + 1 < LEVELS.len() && _mm512_test_epi64_mask(missing, missing) != 0 {
-                top_level = (top_level + 1..LEVELS.len())
-                    .rev()
-                    .find(|&level| _mm512_test_epi64_mask(missing, at(by_level[level])) != 0)
-                    .unwrap_or(top_level);
+                top_level = raise_level(top_level, missing, words.by_level, n, w, lanes);
             }
         }
         let total = totals(acc);
@@ -193,6 +192,21 @@ mod avx512 {
             flagged_nc: total[7],
             top_level,
         }
+    }
+
+    /// The highest level above `top` with a patch in `missing` (words `w` on, in `lanes`),
+    /// or `top`. Only words with a missing patch come here, so the levels' lengths are
+    /// checked here rather than on every pass.
+    #[target_feature(enable = "avx512f")]
+    fn raise_level(top: usize, missing: __m512i, by_level: &[BitSet], n: usize, w: usize, lanes: __mmask8) -> usize {
+        (top + 1..LEVELS.len())
+            .rev()
+            .find(|&level| {
+                let words = by_level[level].words();
+                assert!(words.len() >= n, "bitsets of one catalog");
+                _mm512_test_epi64_mask(missing, load(words, w, lanes)) != 0
+            })
+            .unwrap_or(top)
     }
 
     /// The sum of each vector's eight lanes, in order: three rounds that each add two
