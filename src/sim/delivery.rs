@@ -4,11 +4,8 @@
 //! fail the downloads across them. The executions that own the invocations are in
 //! `windows.rs`.
 
-use std::sync::Arc;
-
 use super::agent::Request;
 use super::{Event, Sim};
-use crate::baseline::Snapshot;
 use crate::compliance::{Operation, RebootOption};
 use crate::engine::Scheduler;
 use crate::time::SimTime;
@@ -53,11 +50,25 @@ impl Sim<'_> {
         self.after_invocation(now, id, slot, scheduler);
     }
 
-    /// The snapshot of the execution whose invocation occupies `instance`.
-    pub(super) fn snapshot_of(&self, instance: u32) -> Arc<Snapshot> {
-        let execution = self.inflight.get(instance).expect("an invocation is in flight").execution;
-        let snapshot = self.executions.all[execution as usize].snapshot.as_ref();
-        Arc::clone(snapshot.expect("a started execution holds its snapshot"))
+    /// Plans the operation of the invocation occupying `instance` against its execution's
+    /// snapshot. The snapshot is lent out of its execution for the call (planning reads no
+    /// execution's snapshot), so no reference count is touched per invocation.
+    pub(super) fn plan_delivered(
+        &mut self,
+        instance: u32,
+        operation: Operation,
+        reboot_option: RebootOption,
+        install_override: &[String],
+        repository_reachable: bool,
+        now: SimTime,
+    ) -> super::PendingOperation {
+        let execution = self.inflight.get(instance).expect("an invocation is in flight").execution as usize;
+        let snapshot = self.executions.all[execution].snapshot.take();
+        let snapshot = snapshot.expect("a started execution holds its snapshot");
+        let request = Request { operation, reboot_option, install_override, repository_reachable, snapshot: &snapshot };
+        let plan = self.plan_operation(instance, &request, now);
+        self.executions.all[execution].snapshot = Some(snapshot);
+        plan
     }
 
     /// Runs the operation of the invocation occupying `instance` (it was just delivered).
@@ -74,15 +85,7 @@ impl Sim<'_> {
         let location = self.scenario.groups[self.world.instances.group[instance as usize] as usize].location;
         let repository = self.repository_of_catalog[group.catalog];
         let reachable = repository.is_none_or(|r| self.links.up(location, r + 1, now));
-        let snapshot = self.snapshot_of(instance);
-        let request = Request {
-            operation,
-            reboot_option,
-            install_override,
-            repository_reachable: reachable,
-            snapshot: &snapshot,
-        };
-        let mut plan = self.plan_operation(instance, &request, now);
+        let mut plan = self.plan_delivered(instance, operation, reboot_option, install_override, reachable, now);
         let patches = std::mem::take(&mut plan.downloads);
         let end = plan.end;
         let download_mb = plan.download_mb;
@@ -197,15 +200,8 @@ impl Sim<'_> {
             let (execution, task) = (invocation.execution, invocation.task);
             let owner = self.executions.all[execution as usize].owner;
             let params = self.task_params(owner, task);
-            let snapshot = self.snapshot_of(instance);
-            let request = Request {
-                operation: params.operation,
-                reboot_option: params.reboot_option,
-                install_override: params.install_override,
-                repository_reachable: false,
-                snapshot: &snapshot,
-            };
-            let failed = self.plan_operation(instance, &request, now);
+            let (operation, reboot_option) = (params.operation, params.reboot_option);
+            let failed = self.plan_delivered(instance, operation, reboot_option, params.install_override, false, now);
             let end = failed.end;
             let invocation = self.inflight.get_mut(instance).expect("still in flight");
             invocation.plan = Some(failed);

@@ -12,7 +12,6 @@
 //! to its targets. Statuses are derived from these counts by `window::status`.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use super::records::{ExecutionRecord, InvocationRecord};
 use super::{Event, Sim};
@@ -106,7 +105,7 @@ pub struct Execution {
     pub fixed_targets: Option<Vec<u32>>,
     /// The approved sets every invocation of this execution sees, taken when it started;
     /// released when it finishes.
-    pub snapshot: Option<Arc<Snapshot>>,
+    pub snapshot: Option<Snapshot>,
 }
 
 /// An invocation occupying an instance.
@@ -378,7 +377,7 @@ impl<'s> Sim<'s> {
         let snapshot = self.snapshot_now(now);
         let execution = &mut self.executions.all[id as usize];
         execution.start = Some(now);
-        execution.snapshot = Some(Arc::new(snapshot));
+        execution.snapshot = Some(snapshot);
         if matches!(execution.owner, Owner::Window(_)) {
             self.executions.active_windows += 1;
         }
