@@ -15,7 +15,7 @@
 //! reads the run's memo and keeps a memo of its own for the states it evaluates; the chunks'
 //! memos are added to the run's in chunk order after the pass. A hit is exactly the
 //! evaluation it replaces, so results never depend on what the memo holds, and neither on the
-//! thread count. The words a memo holds are bounded by [`SCAN_MEMO_WORDS`]; a table whose
+//! thread count. The bytes a memo holds are bounded by [`SCAN_MEMO_BYTES`]; a table whose
 //! key is no longer current is dropped before each cohort scan.
 
 use std::hash::{Hash, Hasher};
@@ -113,21 +113,50 @@ impl ScanMemo {
     /// Keeps `evaluation` of the state of `lookup`, unless it is held already or would take
     /// the memo past its budget.
     pub fn insert(&mut self, lookup: &Lookup<'_>, evaluation: Evaluation) {
-        let bytes = entry_bytes(lookup.state.len());
-        if self.bytes + bytes > self.budget || self.get(lookup).is_some() {
-            return;
-        }
-        let entry =
-            Entry { hash: lookup.hash, table: lookup.table, key: lookup.key, state: lookup.state.into(), evaluation };
-        self.entries.insert_unique(lookup.hash, entry, |entry| entry.hash);
-        self.bytes += bytes;
+        let entry = || Entry {
+            hash: lookup.hash,
+            table: lookup.table,
+            key: lookup.key,
+            state: lookup.state.into(),
+            evaluation,
+        };
+        self.keep(lookup, entry);
     }
 
-    /// Adds what another memo holds (a cohort chunk's), under this one's budget.
+    /// Adds what another memo holds (a cohort chunk's), under this one's budget; the entries
+    /// move, words and all.
     pub fn absorb(&mut self, other: ScanMemo) {
         for entry in other.entries {
             let lookup = Lookup { hash: entry.hash, table: entry.table, key: entry.key, state: &entry.state };
-            self.insert(&lookup, entry.evaluation);
+            // The lookup borrows the entry only until `probe` has looked in the table.
+            let probed = self.probe(&lookup);
+            if let Some(vacant) = probed {
+                vacant.insert(entry);
+            }
+        }
+    }
+
+    /// Puts the entry `make` builds where `lookup` belongs: one probe of the table, and
+    /// nothing built when the state is held already or the budget is spent.
+    fn keep(&mut self, lookup: &Lookup<'_>, make: impl FnOnce() -> Entry) {
+        if let Some(vacant) = self.probe(lookup) {
+            vacant.insert(make());
+        }
+    }
+
+    /// The vacant slot for the state of `lookup`, with its bytes counted against the
+    /// budget; `None` when the state is held or the budget would be passed.
+    fn probe(&mut self, lookup: &Lookup<'_>) -> Option<hashbrown::hash_table::VacantEntry<'_, Entry>> {
+        let bytes = entry_bytes(lookup.state.len());
+        if self.bytes + bytes > self.budget {
+            return None;
+        }
+        match self.entries.entry(lookup.hash, |entry| lookup.matches(entry), |entry| entry.hash) {
+            hashbrown::hash_table::Entry::Occupied(_) => None,
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                self.bytes += bytes;
+                Some(vacant)
+            }
         }
     }
 
