@@ -63,7 +63,10 @@ impl Inflight {
         }
     }
 
-    /// Puts `invocation` in flight on `instance`, replacing one already there.
+    /// Puts `invocation` in flight on `instance`, replacing one already there. Inlined, so
+    /// that the invocation is built where it is stored: a fresh one has no plan yet, and
+    /// only its first words are written instead of a copy of the whole entry.
+    #[inline(always)]
     pub fn insert(&mut self, instance: u32, invocation: Invocation) {
         if let Some(existing) = self.get_mut(instance) {
             *existing = invocation;
