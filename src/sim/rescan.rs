@@ -109,6 +109,15 @@ impl ScanCache {
         self.keys[instance as usize] = ScanKey::default();
     }
 
+    /// Prefetch hint (see `engine::prefetch`): the instance's key, which applying an
+    /// operation rewrites.
+    #[inline]
+    pub fn prefetch(&self, instance: usize) {
+        if let Some(key) = self.keys.get(instance) {
+            crate::engine::prefetch(key);
+        }
+    }
+
     pub fn record(&mut self, instance: u32, key: ScanKey) {
         self.keys[instance as usize] = key;
     }

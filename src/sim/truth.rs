@@ -117,6 +117,15 @@ impl TruthCache {
         self.touch(instance);
     }
 
+    /// Prefetch hint (see `engine::prefetch`): the instance's counts, which applying an
+    /// operation forgets.
+    #[inline]
+    pub fn prefetch(&self, instance: usize) {
+        if let Some(slot) = self.counted.get(instance) {
+            crate::engine::prefetch(slot);
+        }
+    }
+
     /// The instance started or stopped running, or its agent was cut off: its chunk's sums
     /// are stale.
     pub fn touch(&mut self, instance: u32) {

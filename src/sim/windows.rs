@@ -518,6 +518,13 @@ impl<'s> Sim<'s> {
             if self.prefetch {
                 let instances = &self.world.instances;
                 super::prefetch::prefetch_targets(&instances.installed, &instances.report, 0, list, task.next);
+                let state = super::prefetch::DispatchState {
+                    instances,
+                    generation: &self.generation,
+                    unreachable_until: &self.unreachable_until,
+                    inflight: &self.inflight,
+                };
+                super::prefetch::prefetch_dispatch(&state, list, task.next);
             }
             let task = &mut self.executions.all[id as usize].tasks[slot];
             task.next += 1;
