@@ -516,10 +516,8 @@ impl<'s> Sim<'s> {
             let list = &task.lists[task.list];
             let instance = list[task.next];
             if self.prefetch {
-                let instances = &self.world.instances;
-                super::prefetch::prefetch_targets(&instances.installed, &instances.report, 0, list, task.next);
                 let state = super::prefetch::DispatchState {
-                    instances,
+                    instances: &self.world.instances,
                     generation: &self.generation,
                     unreachable_until: &self.unreachable_until,
                     inflight: &self.inflight,
