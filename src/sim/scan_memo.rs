@@ -113,14 +113,10 @@ impl ScanMemo {
     /// Keeps `evaluation` of the state of `lookup`, unless it is held already or would take
     /// the memo past its budget.
     pub fn insert(&mut self, lookup: &Lookup<'_>, evaluation: Evaluation) {
-        let entry = || Entry {
-            hash: lookup.hash,
-            table: lookup.table,
-            key: lookup.key,
-            state: lookup.state.into(),
-            evaluation,
-        };
-        self.keep(lookup, entry);
+        if let Some(vacant) = self.probe(lookup) {
+            let state = lookup.state.into();
+            vacant.insert(Entry { hash: lookup.hash, table: lookup.table, key: lookup.key, state, evaluation });
+        }
     }
 
     /// Adds what another memo holds (a cohort chunk's), under this one's budget; the entries
@@ -136,16 +132,9 @@ impl ScanMemo {
         }
     }
 
-    /// Puts the entry `make` builds where `lookup` belongs: one probe of the table, and
-    /// nothing built when the state is held already or the budget is spent.
-    fn keep(&mut self, lookup: &Lookup<'_>, make: impl FnOnce() -> Entry) {
-        if let Some(vacant) = self.probe(lookup) {
-            vacant.insert(make());
-        }
-    }
-
-    /// The vacant slot for the state of `lookup`, with its bytes counted against the
-    /// budget; `None` when the state is held or the budget would be passed.
+    /// The vacant slot for the state of `lookup` (one probe of the table), with its bytes
+    /// counted against the budget; `None` when the state is held or the budget would be
+    /// passed, so nothing is built for it.
     fn probe(&mut self, lookup: &Lookup<'_>) -> Option<hashbrown::hash_table::VacantEntry<'_, Entry>> {
         let bytes = entry_bytes(lookup.state.len());
         if self.bytes + bytes > self.budget {
