@@ -1,4 +1,4 @@
-//! One instance's compliance report, computed word by word over bitsets (`words.rs`).
+//! One instance's compliance report, computed word by word over bitsets (`words/`).
 
 use super::words;
 

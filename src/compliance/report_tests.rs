@@ -369,6 +369,9 @@ proptest::proptest! {
         proptest::prop_assert_eq!(evaluate(&input), expected);
         // The portable pass too, whichever pass this machine's CPU gives `evaluate`.
         proptest::prop_assert_eq!(evaluate_with(&input, super::words::sums_portable), expected);
+        // And the AVX2 pass, which a CPU with AVX-512 VPOPCNTDQ would not pick.
+        #[cfg(target_arch = "x86_64")]
+        proptest::prop_assert_eq!(evaluate_with(&input, super::words::sums_avx2), expected);
         // The per-patch listing (DescribeInstancePatches) agrees state by state.
         for p in 0..n {
             let slow = match slow_state(&case, p) {
