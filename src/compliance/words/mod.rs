@@ -86,6 +86,10 @@ pub(super) fn sums_avx2(words: &Words<'_>, block: bool) -> Sums {
 /// Counts go two to a register (low and high 32 bits), so that the loop's sums, pointers
 /// and index fit in the general-purpose registers without spilling. A count is at most the
 /// catalog's patches, far below 2^32, so the low half never carries into the high one.
+///
+/// Inlined into both callers (the portable pass and the AVX2 pass's tail): as a function of
+/// its own it cost the bench gate's default scenario 991.4 M instructions against 980.8 M.
+#[inline(always)]
 fn scalar<const BLOCK: bool>(words: &Words<'_>, from: usize) -> Sums {
     let n = words.approved.len();
     assert!(n < 1 << 26, "a catalog of fewer than 2^32 patches");
