@@ -9,10 +9,12 @@
 //! loads. On CPUs with AVX2 but not that (AMD before Zen 4, for one), catalogs of at least
 //! `avx2::MIN_WORDS` words go four words at a time through a nibble-table popcount into
 //! byte counters (`avx2`), and the last few through the scalar loop; smaller ones stay on
-//! the scalar loop, which the vector pass's fixed costs would outweigh. Results never depend on the machine; the proptest in `report_tests.rs` runs the
+//! the scalar loop, which the vector pass's fixed costs would outweigh.
+//!
+//! Results never depend on the machine; the proptest in `report_tests.rs` runs the
 //! portable pass and the AVX2 pass beside the one the machine picks. Valgrind emulates
-//! AVX2 but not AVX-512, so the bench gate's instruction counts are the AVX2 pass's on any
-//! machine that has it.
+//! AVX2 but not AVX-512, so on any machine with AVX2 the bench gate counts the AVX2 pass's
+//! instructions for catalogs of `avx2::MIN_WORDS` words or more.
 
 use crate::baseline::LEVELS;
 use crate::bitset::BitSet;
