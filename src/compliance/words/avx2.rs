@@ -88,18 +88,7 @@ fn pass<const BLOCK: bool>(words: &Words<'_>) -> Sums {
         unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), v) };
         out.iter().sum::<u64>()
     };
-    let total = totals.map(lanes);
-    Sums {
-        missing: total[0] + tail.missing,
-        installed: total[1] + tail.installed,
-        installed_other: total[2] + tail.installed_other,
-        installed_rejected: total[3] + tail.installed_rejected,
-        not_applicable: total[4] + tail.not_applicable,
-        critical_nc: total[5] + tail.critical_nc,
-        security_nc: total[6] + tail.security_nc,
-        flagged_nc: total[7] + tail.flagged_nc,
-        top_level: top_level.max(tail.top_level),
-    }
+    Sums::from_counts(totals.map(lanes), top_level).and(tail)
 }
 
 /// One step at word `w`: adds the byte counts of its eight parts to `bytes` and returns

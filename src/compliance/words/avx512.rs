@@ -70,18 +70,7 @@ fn pass<const BLOCK: bool>(words: &Words<'_>) -> Sums {
             top_level = raise_level(top_level, missing, words.by_level, n, w, lanes);
         }
     }
-    let total = totals(acc);
-    Sums {
-        missing: total[0],
-        installed: total[1],
-        installed_other: total[2],
-        installed_rejected: total[3],
-        not_applicable: total[4],
-        critical_nc: total[5],
-        security_nc: total[6],
-        flagged_nc: total[7],
-        top_level,
-    }
+    Sums::from_counts(totals(acc), top_level)
 }
 
 /// The highest level above `top` with a patch in `missing` (words `w` on, in `lanes`),

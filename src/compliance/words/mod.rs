@@ -50,6 +50,52 @@ pub(super) struct Sums {
     pub top_level: usize,
 }
 
+impl Sums {
+    /// The sums of a vector pass, whose eight counts come in this order: missing,
+    /// installed, installed other, installed rejected, not applicable, CRITICAL
+    /// non-compliant, security non-compliant, flagged non-compliant.
+    #[cfg(target_arch = "x86_64")]
+    fn from_counts(counts: [u64; 8], top_level: usize) -> Sums {
+        let [
+            missing,
+            installed,
+            installed_other,
+            installed_rejected,
+            not_applicable,
+            critical_nc,
+            security_nc,
+            flagged_nc,
+        ] = counts;
+        Sums {
+            missing,
+            installed,
+            installed_other,
+            installed_rejected,
+            not_applicable,
+            critical_nc,
+            security_nc,
+            flagged_nc,
+            top_level,
+        }
+    }
+
+    /// The sums of this pass and of one over other words of the same catalog.
+    #[cfg(target_arch = "x86_64")]
+    fn and(self, other: Sums) -> Sums {
+        Sums {
+            missing: self.missing + other.missing,
+            installed: self.installed + other.installed,
+            installed_other: self.installed_other + other.installed_other,
+            installed_rejected: self.installed_rejected + other.installed_rejected,
+            not_applicable: self.not_applicable + other.not_applicable,
+            critical_nc: self.critical_nc + other.critical_nc,
+            security_nc: self.security_nc + other.security_nc,
+            flagged_nc: self.flagged_nc + other.flagged_nc,
+            top_level: self.top_level.max(other.top_level),
+        }
+    }
+}
+
 /// The pass, on the fastest code path the machine has.
 pub(super) fn sums(words: &Words<'_>, block: bool) -> Sums {
     #[cfg(target_arch = "x86_64")]
